@@ -1,0 +1,421 @@
+"""The curate stage: read -> normalise -> deduplicate (exact, then near) -> write kept, rejected, quarantine.
+
+Each step is a function over files in `OUT/_work`, so a step can be mapped over shards by a process pool,
+Prefect or Dask; `curate` runs them in order. Every document ends in exactly one place, and the run checks it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xxhash
+
+from curation import __version__
+from curation.config import ConfigError, check_range, to_dict
+from curation.dedup import DROP_SCHEMA
+from curation.dedup.exact import exact_duplicates
+from curation.dedup.minhash import DedupConfig, candidate_edges, cluster_drops, compute_signatures
+from curation.io import (
+    InputError,
+    ParquetShardWriter,
+    ReadConfig,
+    Source,
+    discover,
+    read_source,
+    sha256_file,
+    write_json,
+    write_quarantine,
+)
+from curation.lock import LOCK_NAME, OutputLock
+from curation.normalize import NormalizeConfig, normalize
+from curation.progress import NoProgress, Progress
+from curation.schema import QUARANTINE_SCHEMA, REASON_EMPTY, doc_schema, rejected_schema, work_schema
+from curation.stats import CurateStats
+
+log = logging.getLogger(__name__)
+
+ROW_BITS = 40  # doc_idx = (input file number << 40) | line or row: unique, ordered, known without counting
+OUTPUT_NAMES = ("kept", "rejected", "quarantine", "clusters", "manifest.json", "config.json", "_work")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclasses.dataclass(frozen=True)
+class CurateConfig:
+    """Everything `sieve curate` does, in one object: written as config.json beside the output."""
+
+    text_column: str = "text"  # the column (or JSON key) with the document text
+    id_column: str | None = None  # None: ids from source file and line/row, stable across runs
+    url_column: str = "url"  # optional column kept as `url` (URL rules use it)
+    normalize: NormalizeConfig = NormalizeConfig()
+    dedup: DedupConfig = DedupConfig()
+    batch_rows: int = 8192  # documents read and normalised at once; bounds reader memory
+    work_part_rows: int = 100_000  # rows per intermediate part: the unit of parallel work in later steps
+    shard_rows: int = 250_000  # rows per output Parquet file (kept, rejected, quarantine)
+    row_group_rows: int = 4096  # Parquet row group; small enough for streaming readers, big enough for zstd
+    workers: int = 1  # processes for the per-file steps (read+normalise, signatures)
+    keep_work: bool = False  # keep OUT/_work (intermediate files) for inspection
+
+    def __post_init__(self) -> None:
+        if not self.text_column:
+            raise ConfigError("CurateConfig.text_column must not be empty")
+        for name, hi in (("batch_rows", 1 << 20), ("work_part_rows", 1 << 30), ("shard_rows", 1 << 30)):
+            check_range(self, name, 1, hi)
+        check_range(self, "row_group_rows", 1, self.shard_rows)
+        check_range(self, "workers", 1, 256)
+
+    @property
+    def read(self) -> ReadConfig:
+        return ReadConfig(self.text_column, self.id_column, self.url_column, self.batch_rows)
+
+
+# ------------------------------------------------------------------------------------------------ work paths
+
+
+class Work:
+    """The layout of OUT/_work."""
+
+    def __init__(self, out: Path) -> None:
+        self.root = out / "_work"
+        self.docs = self.root / "docs"
+        self.quarantine = self.root / "quarantine"
+        self.drops = self.root / "drops"
+        self.ingest = self.root / "ingest"
+        self.signatures = self.root / "signatures"
+        self.edges = self.root / "edges.parquet"
+        self.clusters = self.root / "clusters.parquet"
+        self.final = self.root / "final"  # outputs, before they move to their final names
+
+    def make(self) -> None:
+        for d in (self.docs, self.quarantine, self.drops, self.ingest, self.signatures):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def doc_files(self) -> list[Path]:
+        return sorted(self.docs.glob("part-*.parquet"))
+
+    def drop_files(self) -> list[Path]:
+        return sorted(self.drops.glob("*.parquet"))
+
+
+# ------------------------------------------------------------------------------------------------ step 1
+
+
+def ingest_source(src: Source, file_no: int, cfg: CurateConfig, out: Path) -> CurateStats:
+    """Read one input, normalise it, and write its work parts, quarantine and empty-text drops."""
+    work = Work(out)
+    schema = work_schema(cfg.normalize.keep_original)
+    writer = ParquetShardWriter(
+        work.docs,
+        schema,
+        shard_rows=cfg.work_part_rows,
+        row_group_rows=cfg.row_group_rows,
+        prefix=f"part-{file_no:05d}",
+    )
+    stats = CurateStats()
+    quarantined: list[dict[str, Any]] = []
+    empty: list[int] = []
+    base = file_no << ROW_BITS
+    ncfg = cfg.normalize
+    try:
+        for rb in read_source(src, cfg.read):
+            quarantined.extend(rb.quarantined)
+            for q in rb.quarantined:
+                stats.quarantined[q["error"]] += 1
+            n = rb.docs.num_rows
+            stats.documents_in += n + len(rb.quarantined)
+            if not n:
+                continue
+            raw = rb.docs.column("text").to_pylist()
+            stats.truncated += sum(len(t) > ncfg.max_chars for t in raw)
+            texts = [normalize(t, ncfg) for t in raw]
+            idx = [base | r for r in rb.docs.column("row").to_pylist()]
+            empty.extend(i for i, t in zip(idx, texts, strict=True) if not t)
+            cols: dict[str, Any] = {
+                "doc_idx": pa.array(idx, pa.int64()),
+                "id": rb.docs.column("id"),
+                "text": pa.array(texts, pa.string()),
+                "source": pa.array([src.name] * n, pa.string()),
+                "url": rb.docs.column("url"),
+                "meta": rb.docs.column("meta"),
+            }
+            if ncfg.keep_original:
+                cols["text_original"] = rb.docs.column("text")
+            cols["text_hash"] = pa.array([xxhash.xxh3_128_digest(t.encode("utf-8")) for t in texts], pa.binary(16))
+            writer.write(pa.table(cols, schema=schema))
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    if quarantined:
+        write_quarantine(quarantined, work.quarantine / f"part-{file_no:05d}.parquet")
+    if empty:
+        _write_drops(
+            [
+                {"doc_idx": i, "reason": REASON_EMPTY, "score": None, "cluster_id": None, "duplicate_of": None}
+                for i in empty
+            ],
+            work.drops / f"ingest-{file_no:05d}.parquet",
+        )
+        stats.rejected[REASON_EMPTY] += len(empty)
+    write_json(work.ingest / f"part-{file_no:05d}.json", {"source": src.name, "stats": stats.to_dict()})
+    return stats
+
+
+def _write_drops(rows: list[dict[str, Any]], path: Path) -> None:
+    tmp = path.with_name("." + path.name + ".tmp")
+    pq.write_table(pa.Table.from_pylist(rows, schema=DROP_SCHEMA), tmp, compression="zstd")
+    tmp.replace(path)
+
+
+# ------------------------------------------------------------------------------------------------ step 3
+
+
+def _dropped_in(drop_files: list[Path], doc_file: Path) -> set[int]:
+    """doc_idx of already rejected documents within one work part's range."""
+    if not drop_files:
+        return set()
+    md = pq.ParquetFile(doc_file).metadata
+    if md.num_rows == 0:
+        return set()
+    lo = min(md.row_group(i).column(0).statistics.min for i in range(md.num_row_groups))
+    hi = max(md.row_group(i).column(0).statistics.max for i in range(md.num_row_groups))
+    s = pl.scan_parquet(drop_files).select("doc_idx").filter(pl.col("doc_idx").is_between(lo, hi)).collect()
+    return set(s["doc_idx"].to_list())
+
+
+def signatures_for_part(doc_file: Path, cfg: CurateConfig, out: Path) -> int:
+    """MinHash band keys for one work part's surviving documents."""
+    work = Work(out)
+    skip = _dropped_in(work.drop_files(), doc_file)
+    return compute_signatures(doc_file, skip, cfg.dedup, work.signatures / doc_file.name)
+
+
+# ------------------------------------------------------------------------------------------------ step 5
+
+
+def finalize(cfg: CurateConfig, out: Path, progress: Progress) -> tuple[CurateStats, list[dict[str, Any]]]:
+    """Split the work parts into kept and rejected shards by the drops of every step; gather quarantine.
+
+    Shards are written under OUT/_work/final and listed with paths relative to it (= their final paths).
+    """
+    work = Work(out)
+    staged = work.final
+    keep_original = cfg.normalize.keep_original
+    kept_w = ParquetShardWriter(
+        staged / "kept", doc_schema(keep_original), shard_rows=cfg.shard_rows, row_group_rows=cfg.row_group_rows
+    )
+    rej_w = ParquetShardWriter(
+        staged / "rejected",
+        rejected_schema(keep_original),
+        shard_rows=cfg.shard_rows,
+        row_group_rows=cfg.row_group_rows,
+    )
+    q_w = ParquetShardWriter(
+        staged / "quarantine", QUARANTINE_SCHEMA, shard_rows=cfg.shard_rows, row_group_rows=cfg.row_group_rows
+    )
+    stats = CurateStats()
+    drops = work.drop_files()
+    kept_cols = doc_schema(keep_original).names
+    rej_cols = rejected_schema(keep_original).names
+    try:
+        for f in work.doc_files():
+            docs = pl.read_parquet(f)
+            if drops and docs.height:
+                lo, hi = docs["doc_idx"].min(), docs["doc_idx"].max()
+                d = pl.scan_parquet(drops).filter(pl.col("doc_idx").is_between(lo, hi)).collect()
+                if d["doc_idx"].is_duplicated().any():
+                    raise RuntimeError(f"a document was rejected twice in {f}: internal error, please report")
+                docs = docs.join(d, on="doc_idx", how="left", maintain_order="left")
+            else:
+                docs = docs.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
+            kept = docs.filter(pl.col("reason").is_null())
+            rej = docs.filter(pl.col("reason").is_not_null())
+            kept_w.write(kept.select(kept_cols).to_arrow())
+            if rej.height:
+                rej_w.write(rej.select(rej_cols).to_arrow())
+                stats.rejected.update(Counter(rej["reason"].to_list()))
+            stats.kept += kept.height
+            progress.advance(docs.height)
+        for f in sorted(work.quarantine.glob("part-*.parquet")):
+            q = pq.read_table(f)
+            q_w.write(q)
+            stats.quarantined.update(Counter(q.column("error").to_pylist()))
+        files = kept_w.close(write_empty=True) + rej_w.close(write_empty=True) + q_w.close(write_empty=True)
+    except BaseException:
+        for w in (kept_w, rej_w, q_w):
+            w.abort()
+        raise
+    if work.clusters.exists():
+        (staged / "clusters").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(work.clusters, staged / "clusters" / "part-00000.parquet")
+        files.append((staged / "clusters" / "part-00000.parquet", pq.ParquetFile(work.clusters).metadata.num_rows))
+    listing = [
+        {"path": p.relative_to(staged).as_posix(), "rows": rows, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+        for p, rows in files
+    ]
+    return stats, listing
+
+
+# ------------------------------------------------------------------------------------------------ the run
+
+
+def _map(
+    fn: Callable[..., R], items: Sequence[Any], workers: int, progress: Progress, weight: Callable[[R], int]
+) -> list[R]:
+    """fn over items in order, in a process pool when workers > 1; advances progress by weight(result)."""
+    results: list[R] = []
+    if workers <= 1 or len(items) <= 1:
+        for args in items:
+            r = fn(*args)
+            progress.advance(weight(r))
+            results.append(r)
+        return results
+    with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        for r in pool.map(fn, *zip(*items, strict=True)):
+            progress.advance(weight(r))
+            results.append(r)
+    return results
+
+
+def prepare_output(out: Path) -> None:
+    """Make OUT ready: create it, or clear an earlier run's work folder; refuse a folder that is not ours.
+
+    An earlier run's results stay until this run's are complete (see _publish).
+    """
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; pass a folder")
+    if out.exists():
+        foreign = sorted({p.name for p in out.iterdir()} - set(OUTPUT_NAMES) - {LOCK_NAME})
+        if foreign:
+            raise InputError(
+                f"--out {out} holds files sieve did not write ({', '.join(foreign[:5])}); pass a new or empty folder"
+            )
+        if (out / "_work").exists():
+            shutil.rmtree(out / "_work")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _publish(out: Path, staged: Path) -> None:
+    """Move finished outputs from the work folder to their final names; the manifest goes last.
+
+    Readers take OUT/manifest.json as the mark of a complete output, so it is removed first and written last.
+    """
+    (out / "manifest.json").unlink(missing_ok=True)
+    for name in ("kept", "rejected", "quarantine", "clusters"):
+        target = out / name
+        if target.exists():
+            shutil.rmtree(target)
+        if (staged / name).exists():
+            (staged / name).rename(target)
+
+
+def curate(
+    inputs: Iterable[str | Path],
+    out: str | Path,
+    config: CurateConfig | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the whole curate stage; returns the manifest (also written to OUT/manifest.json)."""
+    cfg = config or CurateConfig()
+    progress = progress or NoProgress()
+    out = Path(out)
+    sources, skipped = discover(list(inputs), exclude=out)
+    with OutputLock(out):
+        prepare_output(out)
+        work = Work(out)
+        work.make()
+        try:
+            return _run(sources, skipped, cfg, out, work, progress)
+        finally:
+            if not cfg.keep_work:
+                shutil.rmtree(work.root, ignore_errors=True)
+
+
+def _run(
+    sources: list[Source], skipped: list[str], cfg: CurateConfig, out: Path, work: Work, progress: Progress
+) -> dict[str, Any]:
+    """The steps of curate, in order, inside the output lock."""
+    progress.start("read + normalise", None)
+    ingest_stats = _map(
+        ingest_source,
+        [(s, i, cfg, out) for i, s in enumerate(sources)],
+        cfg.workers,
+        progress,
+        lambda r: r.documents_in,
+    )
+    progress.finish()
+    read = sum(ingest_stats, CurateStats())
+    readable = read.documents_in - read.quarantined_total
+    dedup_info: dict[str, Any] = {}
+
+    if cfg.dedup.exact:
+        progress.start("exact dedup", None)
+        dedup_info["exact_duplicates"] = exact_duplicates(
+            work.doc_files(), work.drop_files(), work.drops / "exact.parquet"
+        )
+        progress.finish()
+
+    if cfg.dedup.near:
+        doc_files = work.doc_files()
+        progress.start("minhash signatures", readable)
+        hashed = _map(signatures_for_part, [(f, cfg, out) for f in doc_files], cfg.workers, progress, lambda n: n)
+        progress.finish()
+        progress.start("lsh buckets + clusters", None)
+        sig_files = sorted(work.signatures.glob("*.parquet"))
+        dedup_info["signatures"] = sum(hashed)
+        dedup_info["candidate_edges"] = candidate_edges(sig_files, cfg.dedup, work.edges)
+        near, n_clusters = cluster_drops(work.edges, doc_files, work.drops / "minhash.parquet", work.clusters)
+        dedup_info["near_duplicates"] = near
+        dedup_info["clusters"] = n_clusters
+        progress.finish()
+
+    progress.start("write shards", readable)
+    final, files = finalize(cfg, out, progress)
+    progress.finish()
+
+    stats = CurateStats(
+        documents_in=read.documents_in,
+        kept=final.kept,
+        rejected=final.rejected,
+        quarantined=final.quarantined,
+        truncated=read.truncated,
+    )
+    if final.quarantined != read.quarantined:
+        raise RuntimeError(
+            f"quarantine written ({dict(final.quarantined)}) differs from read ({dict(read.quarantined)})"
+        )
+    stats.check()
+    manifest = {
+        "sieve_version": __version__,
+        "stage": "curate",
+        "inputs": [{"path": s.name, "kind": s.kind, "bytes": s.path.stat().st_size} for s in sources],
+        "skipped_inputs": skipped,
+        **stats.to_dict(),
+        "dedup": dedup_info,
+        "files": files,
+        "config": to_dict(cfg),
+    }
+    _publish(out, work.final)
+    write_json(out / "config.json", to_dict(cfg))
+    write_json(out / "manifest.json", manifest)
+    return manifest
+
+
+def load_manifest(out: str | Path) -> dict[str, Any]:
+    """Read OUT/manifest.json."""
+    path = Path(out) / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist; is {out} the --out folder of a finished `sieve curate`?") from None

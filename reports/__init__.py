@@ -1,0 +1,1 @@
+"""Rendering of results for people: terminal tables and progress, Markdown, JSON. Takes plain results."""
