@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import multiprocessing
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -281,7 +282,9 @@ def _map(
             progress.advance(weight(r))
             results.append(r)
         return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
+    # spawn, not fork: forking a process that runs polars' or arrow's threads can deadlock the child
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=ctx) as pool:
         for r in pool.map(fn, *zip(*items, strict=True)):
             progress.advance(weight(r))
             results.append(r)
@@ -359,15 +362,15 @@ def _run(
     readable = read.documents_in - read.quarantined_total
     dedup_info: dict[str, Any] = {}
 
-    if cfg.dedup.exact:
+    doc_files = work.doc_files()
+    if cfg.dedup.exact and doc_files:
         progress.start("exact dedup", None)
         dedup_info["exact_duplicates"] = exact_duplicates(
             work.doc_files(), work.drop_files(), work.drops / "exact.parquet"
         )
         progress.finish()
 
-    if cfg.dedup.near:
-        doc_files = work.doc_files()
+    if cfg.dedup.near and doc_files:
         progress.start("minhash signatures", readable)
         hashed = _map(signatures_for_part, [(f, cfg, out) for f in doc_files], cfg.workers, progress, lambda n: n)
         progress.finish()
@@ -378,6 +381,9 @@ def _run(
         near, n_clusters = cluster_drops(work.edges, doc_files, work.drops / "minhash.parquet", work.clusters)
         dedup_info["near_duplicates"] = near
         dedup_info["clusters"] = n_clusters
+        dedup_info["largest_cluster"] = (
+            pl.read_parquet(work.clusters, columns=["size"])["size"].max() or 0 if n_clusters else 0
+        )
         progress.finish()
 
     progress.start("write shards", readable)
