@@ -26,8 +26,8 @@ def check_range(owner: object, name: str, lo: float | None = None, hi: float | N
 
 
 def to_dict(config: object) -> dict[str, Any]:
-    """A config (nested dataclasses) as plain JSON-able data."""
-    return dataclasses.asdict(config)  # type: ignore[arg-type]
+    """A config (nested dataclasses) as plain JSON data (tuples become lists), as config.json holds it."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))  # type: ignore[arg-type]
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:

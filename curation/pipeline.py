@@ -27,6 +27,7 @@ from curation.config import ConfigError, check_range, to_dict
 from curation.dedup import DROP_SCHEMA
 from curation.dedup.exact import exact_duplicates
 from curation.dedup.minhash import DedupConfig, candidate_edges, cluster_drops, compute_signatures
+from curation.filters import Drop, Filter, FilterConfig, build_filters
 from curation.io import (
     InputError,
     ParquetShardWriter,
@@ -40,6 +41,7 @@ from curation.io import (
 )
 from curation.lock import LOCK_NAME, OutputLock
 from curation.normalize import NormalizeConfig, normalize
+from curation.pii import scrub
 from curation.progress import NoProgress, Progress
 from curation.schema import QUARANTINE_SCHEMA, REASON_EMPTY, doc_schema, rejected_schema, work_schema
 from curation.stats import CurateStats
@@ -60,6 +62,7 @@ class CurateConfig:
     id_column: str | None = None  # None: ids from source file and line/row, stable across runs
     url_column: str = "url"  # optional column kept as `url` (URL rules use it)
     normalize: NormalizeConfig = NormalizeConfig()
+    filters: FilterConfig = FilterConfig()
     dedup: DedupConfig = DedupConfig()
     batch_rows: int = 8192  # documents read and normalised at once; bounds reader memory
     work_part_rows: int = 100_000  # rows per intermediate part: the unit of parallel work in later steps
@@ -125,9 +128,10 @@ def ingest_source(src: Source, file_no: int, cfg: CurateConfig, out: Path) -> Cu
     )
     stats = CurateStats()
     quarantined: list[dict[str, Any]] = []
-    empty: list[int] = []
+    drops: list[tuple[int, Drop]] = []
     base = file_no << ROW_BITS
     ncfg = cfg.normalize
+    filters = build_filters(cfg.filters)
     try:
         for rb in read_source(src, cfg.read):
             quarantined.extend(rb.quarantined)
@@ -141,7 +145,14 @@ def ingest_source(src: Source, file_no: int, cfg: CurateConfig, out: Path) -> Cu
             stats.truncated += sum(len(t) > ncfg.max_chars for t in raw)
             texts = [normalize(t, ncfg) for t in raw]
             idx = [base | r for r in rb.docs.column("row").to_pylist()]
-            empty.extend(i for i, t in zip(idx, texts, strict=True) if not t)
+            for i, decision in zip(idx, _judge(filters, texts, rb.docs.column("url").to_pylist()), strict=True):
+                if decision is not None:
+                    drops.append((i, decision))
+            if cfg.filters.pii.enabled:
+                for k, t in enumerate(texts):
+                    if t:
+                        texts[k], found = scrub(t, cfg.filters.pii)
+                        stats.pii.update(found)
             cols: dict[str, Any] = {
                 "doc_idx": pa.array(idx, pa.int64()),
                 "id": rb.docs.column("id"),
@@ -160,17 +171,29 @@ def ingest_source(src: Source, file_no: int, cfg: CurateConfig, out: Path) -> Cu
         raise
     if quarantined:
         write_quarantine(quarantined, work.quarantine / f"part-{file_no:05d}.parquet")
-    if empty:
+    if drops:
         _write_drops(
             [
-                {"doc_idx": i, "reason": REASON_EMPTY, "score": None, "cluster_id": None, "duplicate_of": None}
-                for i in empty
+                {"doc_idx": i, "reason": d.reason, "score": d.score, "cluster_id": None, "duplicate_of": None}
+                for i, d in drops
             ],
             work.drops / f"ingest-{file_no:05d}.parquet",
         )
-        stats.rejected[REASON_EMPTY] += len(empty)
+        stats.rejected.update(Counter(d.reason for _, d in drops))
     write_json(work.ingest / f"part-{file_no:05d}.json", {"source": src.name, "stats": stats.to_dict()})
     return stats
+
+
+def _judge(filters: list[Filter], texts: list[str], urls: list[str | None]) -> list[Drop | None]:
+    """Run the filter chain: empty texts are dropped first; each filter sees only what the earlier ones kept."""
+    decisions: list[Drop | None] = [None if t else Drop(REASON_EMPTY) for t in texts]
+    for f in filters:
+        alive = [k for k, d in enumerate(decisions) if d is None]
+        if not alive:
+            break
+        for k, d in zip(alive, f.judge([texts[k] for k in alive], [urls[k] for k in alive]), strict=True):
+            decisions[k] = d
+    return decisions
 
 
 def _write_drops(rows: list[dict[str, Any]], path: Path) -> None:

