@@ -494,7 +494,7 @@ class ParquetShardWriter:
         self.folder = folder
         self.schema = schema
         self.shard_rows = shard_rows
-        self.row_group_rows = row_group_rows
+        self.row_group_rows = min(row_group_rows, shard_rows)
         self.prefix = prefix
         self.files: list[tuple[Path, int]] = []  # (path, rows) of completed parts
         self._writer: pq.ParquetWriter | None = None

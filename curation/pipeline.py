@@ -76,7 +76,7 @@ class CurateConfig:
             raise ConfigError("CurateConfig.text_column must not be empty")
         for name, hi in (("batch_rows", 1 << 20), ("work_part_rows", 1 << 30), ("shard_rows", 1 << 30)):
             check_range(self, name, 1, hi)
-        check_range(self, "row_group_rows", 1, self.shard_rows)
+        check_range(self, "row_group_rows", 1, 1 << 20)  # a part smaller than a row group is one row group
         check_range(self, "workers", 1, 256)
 
     @property

@@ -24,6 +24,7 @@ from curation.pipeline import CurateConfig, curate
 log = logging.getLogger("sieve")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+FILTER_NAMES = ("url", "language", "quality", "pii")
 
 
 def _add_curate(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +46,18 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--url-column", help="column holding the URL (default: url)")
     p.add_argument("--keep-original", action="store_true", default=None, help="also store the text as read")
     p.add_argument("--no-nfkc", action="store_true", help="skip Unicode NFKC normalisation")
+    p.add_argument(
+        "--languages", help="comma-separated language codes to keep (default zh,en); 'all' keeps every language"
+    )
+    p.add_argument(
+        "--no-filter",
+        action="append",
+        default=[],
+        choices=FILTER_NAMES,
+        metavar="NAME",
+        help=f"switch a filter off (repeatable): {', '.join(FILTER_NAMES)}",
+    )
+    p.add_argument("--blocked-domains", type=Path, help="a file of domains to drop, one per line")
     p.add_argument("--no-exact", action="store_true", help="skip exact deduplication")
     p.add_argument("--no-near", action="store_true", help="skip near-duplicate (MinHash) deduplication")
     p.add_argument("--bands", type=int, help="MinHash LSH bands (default 14)")
@@ -81,6 +94,18 @@ def curate_config_from_args(args: argparse.Namespace) -> CurateConfig:
         dedup["num_perm"] = dedup.get("bands", cfg.dedup.bands) * dedup.get("rows_per_band", cfg.dedup.rows_per_band)
     data = to_dict(cfg)
     data.update({k: v for k, v in top.items() if v is not None})
+    filters = data["filters"]
+    for name in args.no_filter:
+        filters[name]["enabled"] = False
+    if args.languages is not None:
+        langs = [] if args.languages.strip() == "all" else [c.strip() for c in args.languages.split(",") if c.strip()]
+        filters["language"]["languages"] = langs
+    if args.blocked_domains is not None:
+        try:
+            lines = args.blocked_domains.read_text(encoding="utf-8").splitlines()
+        except OSError as e:
+            raise InputError(f"--blocked-domains {args.blocked_domains}: {e.strerror}") from e
+        filters["url"]["blocked_domains"] = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
     data["normalize"].update({k: v for k, v in norm.items() if v is not None})
     data["dedup"].update(dedup)
     return from_dict(CurateConfig, data)

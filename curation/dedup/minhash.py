@@ -37,9 +37,9 @@ class DedupConfig:
     seed: int = 1  # of the MinHash permutations; same seed, same signatures
 
     def __post_init__(self) -> None:
-        check_range(self, "num_perm", 1, 1024)
         check_range(self, "bands", 1, 512)
         check_range(self, "rows_per_band", 1, 64)
+        check_range(self, "num_perm", 1, 1024)
         check_range(self, "ngram_units", 1, 32)
         if self.bands * self.rows_per_band != self.num_perm:
             raise ConfigError(

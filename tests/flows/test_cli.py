@@ -1,0 +1,72 @@
+"""The `sieve` command: exit codes, messages a person can act on, flags that reach the config."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli import main
+from tests.conftest import write_jsonl
+
+
+def test_curate_prints_summary_and_writes_outputs(tiny_corpus: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["curate", str(tiny_corpus), "--out", str(out), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "rejected: dup_minhash" in printed and "documents in" in printed
+    assert json.loads((out / "manifest.json").read_text())["kept"] == 4
+
+
+def test_curate_json_and_flags_reach_config(tiny_corpus: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    argv = ["curate", str(tiny_corpus), "--out", str(out), "--json", "--no-near", "--languages", "all"]
+    argv += ["--no-filter", "quality", "--bands", "16", "--rows-per-band", "4"]
+    assert main(argv) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["config"]["dedup"]["near"] is False
+    assert m["config"]["dedup"]["num_perm"] == 64
+    assert m["config"]["filters"]["language"]["languages"] == []
+    assert m["config"]["filters"]["quality"]["enabled"] is False
+    assert "dup_minhash" not in m["rejected"]
+
+
+def test_config_file_then_flags(tiny_corpus: Path, tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"shard_rows": 2, "dedup": {"near": False}}))
+    assert main(["curate", str(tiny_corpus), "--out", str(tmp_path / "o"), "--config", str(cfg), "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["config"]["shard_rows"] == 2 and m["config"]["dedup"]["near"] is False
+    cfg.write_text(json.dumps({"shard_rowz": 2}))
+    assert main(["curate", str(tiny_corpus), "--out", str(tmp_path / "o"), "--config", str(cfg)]) == 2
+    assert "unknown CurateConfig field(s) ['shard_rowz']" in capsys.readouterr().err
+
+
+def test_missing_text_column_is_exit_2_with_the_fix(tmp_path: Path, capsys) -> None:
+    write_jsonl(tmp_path / "a.jsonl", [{"content": "x", "url": "u"}])
+    assert main(["curate", str(tmp_path / "a.jsonl"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "no column `text`" in err and "[content, url]" in err and "--text-column content" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["curate", "nope.jsonl", "--out", "o"], "does not exist"),
+        (["curate", ".", "--out", "o", "--bands", "0"], "DedupConfig.bands = 0 is outside the allowed range"),
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], message: str, capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "flows.cli", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("sieve ")
+    r = subprocess.run([sys.executable, "-m", "flows.cli", "curate"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--out" in r.stderr
