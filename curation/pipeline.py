@@ -7,12 +7,13 @@ Prefect or Dask; `curate` runs them in order. Every document ends in exactly one
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import multiprocessing
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -116,8 +117,16 @@ class Work:
 
 
 def ingest_source(src: Source, file_no: int, cfg: CurateConfig, out: Path) -> CurateStats:
-    """Read one input, normalise it, and write its work parts, quarantine and empty-text drops."""
+    """Read one input, normalise it, and write its work parts, quarantine and drops.
+
+    Its completion record (OUT/_work/ingest/part-NNNNN.json, written last) lets a resumed run skip it.
+    """
     work = Work(out)
+    record = work.ingest / f"part-{file_no:05d}.json"
+    if record.exists():
+        return CurateStats.from_dict(json.loads(record.read_text(encoding="utf-8"))["stats"])
+    for stale in [*work.docs.glob(f"part-{file_no:05d}-*"), *work.docs.glob(f".part-{file_no:05d}-*")]:
+        stale.unlink()  # left by an interrupted run: this input is read again from the start
     schema = work_schema(cfg.normalize.keep_original)
     writer = ParquetShardWriter(
         work.docs,
@@ -180,7 +189,7 @@ def ingest_source(src: Source, file_no: int, cfg: CurateConfig, out: Path) -> Cu
             work.drops / f"ingest-{file_no:05d}.parquet",
         )
         stats.rejected.update(Counter(d.reason for _, d in drops))
-    write_json(work.ingest / f"part-{file_no:05d}.json", {"source": src.name, "stats": stats.to_dict()})
+    write_json(record, {"source": src.name, "stats": stats.to_dict()})
     return stats
 
 
@@ -219,10 +228,13 @@ def _dropped_in(drop_files: list[Path], doc_file: Path) -> set[int]:
 
 
 def signatures_for_part(doc_file: Path, cfg: CurateConfig, out: Path) -> int:
-    """MinHash band keys for one work part's surviving documents."""
+    """MinHash band keys for one work part's surviving documents (kept from an interrupted run if complete)."""
     work = Work(out)
+    target = work.signatures / doc_file.name
+    if target.exists():
+        return pq.ParquetFile(target).metadata.num_rows
     skip = _dropped_in(work.drop_files(), doc_file)
-    return compute_signatures(doc_file, skip, cfg.dedup, work.signatures / doc_file.name)
+    return compute_signatures(doc_file, skip, cfg.dedup, target)
 
 
 # ------------------------------------------------------------------------------------------------ step 5
@@ -294,10 +306,22 @@ def finalize(cfg: CurateConfig, out: Path, progress: Progress) -> tuple[CurateSt
 # ------------------------------------------------------------------------------------------------ the run
 
 
+Mapper = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
+
+
 def _map(
-    fn: Callable[..., R], items: Sequence[Any], workers: int, progress: Progress, weight: Callable[[R], int]
+    fn: Callable[..., R],
+    items: list[tuple[Any, ...]],
+    workers: int,
+    progress: Progress,
+    weight: Callable[[R], int],
+    mapper: Mapper | None = None,
 ) -> list[R]:
-    """fn over items in order, in a process pool when workers > 1; advances progress by weight(result)."""
+    """fn(*item) for each item, results in order: by mapper if given, else in a process pool when workers > 1."""
+    if mapper is not None:
+        results = mapper(fn, items)
+        progress.advance(sum(weight(r) for r in results))
+        return results
     results: list[R] = []
     if workers <= 1 or len(items) <= 1:
         for args in items:
@@ -314,10 +338,24 @@ def _map(
     return results
 
 
-def prepare_output(out: Path) -> None:
-    """Make OUT ready: create it, or clear an earlier run's work folder; refuse a folder that is not ours.
+def run_key(sources: list[Source], cfg: CurateConfig) -> str:
+    """What a run's output depends on: sieve's version, the config, and each input's name, size and mtime."""
+    settings = to_dict(cfg)
+    for name in ("workers", "keep_work"):  # change speed or leftovers, never the output
+        settings.pop(name)
+    data = {
+        "version": __version__,
+        "config": settings,
+        "inputs": [(s.name, s.path.stat().st_size, s.path.stat().st_mtime_ns) for s in sources],
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
-    An earlier run's results stay until this run's are complete (see _publish).
+
+def prepare_output(out: Path, key: str) -> bool:
+    """Make OUT ready; returns True when an interrupted run with the same key left work to resume.
+
+    A folder holding files sieve did not write is refused. An earlier run's results stay until this run's
+    are complete (see _publish).
     """
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; pass a folder")
@@ -327,9 +365,22 @@ def prepare_output(out: Path) -> None:
             raise InputError(
                 f"--out {out} holds files sieve did not write ({', '.join(foreign[:5])}); pass a new or empty folder"
             )
-        if (out / "_work").exists():
-            shutil.rmtree(out / "_work")
-    out.mkdir(parents=True, exist_ok=True)
+    work = Work(out)
+    stamp = work.root / "run.json"
+    if stamp.exists():
+        try:
+            if json.loads(stamp.read_text(encoding="utf-8")).get("key") == key:
+                log.info("resuming the interrupted run in %s", work.root)
+                work.make()
+                shutil.rmtree(work.final, ignore_errors=True)
+                return True
+        except (OSError, ValueError):
+            pass
+    if work.root.exists():
+        shutil.rmtree(work.root)
+    work.make()
+    write_json(stamp, {"key": key})
+    return False
 
 
 def _publish(out: Path, staged: Path) -> None:
@@ -351,25 +402,37 @@ def curate(
     out: str | Path,
     config: CurateConfig | None = None,
     progress: Progress | None = None,
+    mapper: Mapper | None = None,
 ) -> dict[str, Any]:
-    """Run the whole curate stage; returns the manifest (also written to OUT/manifest.json)."""
+    """Run the whole curate stage; returns the manifest (also written to OUT/manifest.json).
+
+    mapper runs the per-file and per-part steps (default: in order, or in a process pool with workers > 1);
+    the Prefect flow passes one that maps them as tasks. A rerun after an interruption resumes: steps whose
+    outputs are complete are skipped, and the output is the same as an uninterrupted run's.
+    """
     cfg = config or CurateConfig()
     progress = progress or NoProgress()
     out = Path(out)
     sources, skipped = discover(list(inputs), exclude=out)
     with OutputLock(out):
-        prepare_output(out)
+        resumed = prepare_output(out, run_key(sources, cfg))
         work = Work(out)
-        work.make()
-        try:
-            return _run(sources, skipped, cfg, out, work, progress)
-        finally:
-            if not cfg.keep_work:
-                shutil.rmtree(work.root, ignore_errors=True)
+        manifest = _run(sources, skipped, cfg, out, work, progress, mapper)
+        if resumed:
+            log.warning("resumed an interrupted run in %s; the output is the same as an uninterrupted run's", out)
+        if not cfg.keep_work:  # a failed or killed run keeps its work folder, so a rerun resumes
+            shutil.rmtree(work.root, ignore_errors=True)
+        return manifest
 
 
 def _run(
-    sources: list[Source], skipped: list[str], cfg: CurateConfig, out: Path, work: Work, progress: Progress
+    sources: list[Source],
+    skipped: list[str],
+    cfg: CurateConfig,
+    out: Path,
+    work: Work,
+    progress: Progress,
+    mapper: Mapper | None,
 ) -> dict[str, Any]:
     """The steps of curate, in order, inside the output lock."""
     progress.start("read + normalise", None)
@@ -379,6 +442,7 @@ def _run(
         cfg.workers,
         progress,
         lambda r: r.documents_in,
+        mapper,
     )
     progress.finish()
     read = sum(ingest_stats, CurateStats())
@@ -395,7 +459,9 @@ def _run(
 
     if cfg.dedup.near and doc_files:
         progress.start("minhash signatures", readable)
-        hashed = _map(signatures_for_part, [(f, cfg, out) for f in doc_files], cfg.workers, progress, lambda n: n)
+        hashed = _map(
+            signatures_for_part, [(f, cfg, out) for f in doc_files], cfg.workers, progress, lambda n: n, mapper
+        )
         progress.finish()
         progress.start("lsh buckets + clusters", None)
         sig_files = sorted(work.signatures.glob("*.parquet"))
