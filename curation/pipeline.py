@@ -154,7 +154,7 @@ def ingest_source(src: Source, file_no: int, cfg: CurateConfig, out: Path) -> Cu
             stats.truncated += sum(len(t) > ncfg.max_chars for t in raw)
             texts = [normalize(t, ncfg) for t in raw]
             idx = [base | r for r in rb.docs.column("row").to_pylist()]
-            for i, decision in zip(idx, _judge(filters, texts, rb.docs.column("url").to_pylist()), strict=True):
+            for i, decision in zip(idx, judge_texts(filters, texts, rb.docs.column("url").to_pylist()), strict=True):
                 if decision is not None:
                     drops.append((i, decision))
             if cfg.filters.pii.enabled:
@@ -193,7 +193,7 @@ def ingest_source(src: Source, file_no: int, cfg: CurateConfig, out: Path) -> Cu
     return stats
 
 
-def _judge(filters: list[Filter], texts: list[str], urls: list[str | None]) -> list[Drop | None]:
+def judge_texts(filters: list[Filter], texts: list[str], urls: list[str | None]) -> list[Drop | None]:
     """Run the filter chain: empty texts are dropped first; each filter sees only what the earlier ones kept."""
     decisions: list[Drop | None] = [None if t else Drop(REASON_EMPTY) for t in texts]
     for f in filters:

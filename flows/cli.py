@@ -24,7 +24,7 @@ from curation.pipeline import CurateConfig, curate
 log = logging.getLogger("sieve")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-FILTER_NAMES = ("url", "language", "quality", "pii")
+FILTER_NAMES = ("url", "language", "lexicon", "classifier", "quality", "pii")
 
 
 def _add_curate(sub: argparse._SubParsersAction) -> None:
@@ -135,6 +135,99 @@ def _common() -> argparse.ArgumentParser:
     return p
 
 
+def _add_classifier(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("classifier", parents=[_common()], help="train the fastText content classifier")
+    csub = p.add_subparsers(dest="classifier_command", required=True, metavar="ACTION")
+    t = csub.add_parser(
+        "train",
+        parents=[_common()],
+        help="train on a labelled JSONL ({text, label} with label clean|gambling|adult|spam)",
+    )
+    t.add_argument("labelled", type=Path, metavar="LABELLED.jsonl")
+    t.add_argument("--out", required=True, type=Path, help="model file: .ftz (quantised, default) or .bin")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--no-quantize", action="store_true", help="keep the full model (.bin)")
+    t.set_defaults(func=cmd_classifier_train)
+    b = csub.add_parser(
+        "build-default",
+        parents=[_common()],
+        help="build the default model from data the project makes offline (make does this once)",
+    )
+    b.add_argument("--out", type=Path, help="where (default: inside the package, where curate looks)")
+    b.set_defaults(func=cmd_classifier_build_default)
+
+
+def cmd_classifier_train(args: argparse.Namespace, console: Console) -> int:
+    from curation.classifier import ClassifierConfig, train_classifier
+
+    kw: dict = {}
+    if args.epochs is not None:
+        kw["epochs"] = args.epochs
+    if args.no_quantize:
+        kw["quantize"] = False
+    meta = train_classifier(args.labelled, args.out, ClassifierConfig(**kw))
+    console.print(f"model: {args.out}  labels: {meta.get('label_counts', meta.get('labels'))}")
+    return EXIT_OK
+
+
+def cmd_classifier_build_default(args: argparse.Namespace, console: Console) -> int:
+    from curation.classifier import build_default_model
+
+    path = build_default_model(args.out)
+    console.print(f"default content model: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return EXIT_OK
+
+
+def _add_filter(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("filter", parents=[_common()], help="evaluate the content filters")
+    fsub = p.add_subparsers(dest="filter_command", required=True, metavar="ACTION")
+    e = fsub.add_parser(
+        "eval",
+        parents=[_common()],
+        help="precision, recall and F1 per category of the whole filter chain on a labelled set",
+        description="Without LABELLED, builds the bundled evaluation set (real clean text held out from the "
+        "classifier's training, and generated spam) and evaluates on it.",
+    )
+    e.add_argument("labelled", nargs="?", type=Path, metavar="LABELLED.jsonl")
+    e.add_argument("--config", type=Path, help="a curate config JSON whose `filters` section is used")
+    e.add_argument("--json", type=Path, dest="json_out", help="write the metrics as JSON here")
+    e.add_argument("--classifier-only", action="store_true", help="evaluate the fastText classifier alone")
+    e.set_defaults(func=cmd_filter_eval)
+
+
+def cmd_filter_eval(args: argparse.Namespace, console: Console) -> int:
+    import tempfile
+
+    from curation.evaluate import (
+        build_eval_set,
+        evaluate_chain,
+        evaluate_classifier,
+        render_confusion_table,
+        render_eval_table,
+    )
+
+    cfg = load(CurateConfig, args.config) if args.config else CurateConfig()
+    with tempfile.TemporaryDirectory(prefix="sieve-eval-") as tmp:
+        labelled = args.labelled
+        if labelled is None:
+            labelled = Path(tmp) / "eval.jsonl"
+            build_eval_set(labelled)
+        elif not labelled.is_file():
+            raise InputError(f"{labelled} does not exist; pass a JSONL of {{text, label}} records")
+        result = evaluate_classifier(labelled) if args.classifier_only else evaluate_chain(labelled, cfg.filters)
+    console.print(render_eval_table(result))
+    console.print(render_confusion_table(result))
+    fp = result["clean_false_positives"]
+    console.print(f"clean documents dropped as gambling/adult/spam: {fp['false_positives']} of {fp['docs']}")
+    for gold, reasons in result.get("dropped_by_other_filters", {}).items():
+        console.print(f"{gold} documents dropped by other filters: {reasons}")
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        console.print(f"metrics: {args.json_out}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sieve", description="Curate pre-training text and audit tokenizers.", parents=[_common()]
@@ -143,6 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(quiet=False, verbose=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_curate(sub)
+    _add_classifier(sub)
+    _add_filter(sub)
     return parser
 
 

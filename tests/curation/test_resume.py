@@ -61,17 +61,31 @@ def test_sigkill_at_several_points_then_rerun_gives_identical_output(tmp_path: P
     m = json.loads((ref / "manifest.json").read_text())
     assert m["documents_in"] == m["kept"] + m["rejected_total"] + m["quarantined"]
 
-    out = tmp_path / "out"
+    # Kill points by what the run has written so far, so they fall in every step whatever the machine's speed.
+    points = {
+        "mid-read": lambda w: (w / "ingest" / "part-00005.json").exists(),
+        "after exact dedup": lambda w: (w / "drops" / "exact.parquet").exists(),
+        "mid-signatures": lambda w: any((w / "signatures").glob("part-*.parquet")),
+        "after lsh edges": lambda w: (w / "edges.parquet").exists(),
+        "mid-write": lambda w: (w / "final" / "kept").exists(),
+    }
     killed = 0
-    for fraction in (0.35, 0.55, 0.7, 0.85, 0.95):
+    for n, (name, reached) in enumerate(points.items()):
+        out = tmp_path / f"out{n}"
         p = run(corpus, out)
-        time.sleep(duration * fraction)
+        while p.poll() is None and not reached(out / "_work"):
+            time.sleep(0.002)
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             killed += 1
         p.wait()
-        assert not [f for f in out.glob("kept/*.parquet") if f.name.endswith(".tmp")]
-    assert killed >= 3, "the run finished before most kill points; make the corpus larger"
-    p = run(corpus, out)
-    assert p.wait() == 0, p.stderr.read().decode() if p.stderr else ""
-    assert snapshot(out) == expected
+        assert not list(out.glob("*/part-*.parquet.tmp")), "a part under its final name was half written"
+        if n == 0:  # kill the resumed run too, once
+            p = run(corpus, out)
+            time.sleep(duration * 0.3)
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        p = run(corpus, out)
+        assert p.wait() == 0, p.stderr.read().decode() if p.stderr else ""
+        assert snapshot(out) == expected, f"output differs after a kill {name}"
+    assert killed >= 4, f"only {killed} of {len(points)} kill points were reached before the run ended"

@@ -70,3 +70,45 @@ def test_console_script_runs(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout.startswith("sieve ")
     r = subprocess.run([sys.executable, "-m", "flows.cli", "curate"], capture_output=True, text=True)
     assert r.returncode == 2 and "--out" in r.stderr
+
+
+def test_filter_eval_on_a_labelled_file(tmp_path: Path, capsys) -> None:
+    from tests.conftest import EN_A, ZH_A
+
+    spam = "时时彩 北京赛车 开户送彩金 注册送38元 首存返水 提现秒到账 加微信 abc123 澳门葡京 百家乐 真人娱乐 " * 3
+    write_jsonl(
+        tmp_path / "l.jsonl",
+        [
+            {"text": ZH_A, "label": "clean", "source": "news"},
+            {"text": EN_A, "label": "clean", "source": "english"},
+            {"text": spam, "label": "gambling"},
+        ],
+    )
+    out = tmp_path / "m.json"
+    assert main(["filter", "eval", str(tmp_path / "l.jsonl"), "--json", str(out)]) == 0
+    m = json.loads(out.read_text())
+    assert m["per_category"]["gambling"]["recall"] == 1.0
+    assert m["clean_false_positives"]["false_positives"] == 0
+    assert "gambling" in capsys.readouterr().out
+
+
+def test_classifier_train_then_curate_with_it(tmp_path: Path, tiny_corpus: Path, capsys) -> None:
+    from tests.conftest import EN_A, EN_B, ZH_A, ZH_B
+
+    recs = []
+    for i in range(40):
+        recs.append({"text": f"{ZH_A} {i}", "label": "clean"})
+        recs.append({"text": f"{EN_B} {ZH_B} {i}", "label": "clean"})
+        recs.append({"text": f"时时彩 北京赛车 开户送彩金 注册送{i}元 首存返水 百家乐", "label": "gambling"})
+        recs.append({"text": f"无码 高清 在线观看 国产精品 久久 第{i}集 成人视频", "label": "adult"})
+        recs.append({"text": f"加微信 abc{i} 代开发票 兼职日结 刷单 日赚 点击这里", "label": "spam"})
+    write_jsonl(tmp_path / "train.jsonl", recs)
+    model = tmp_path / "m.bin"
+    assert main(["classifier", "train", str(tmp_path / "train.jsonl"), "--out", str(model), "--no-quantize"]) == 0
+    assert model.is_file()
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"filters": {"classifier": {"model_path": str(model)}}}))
+    assert main(["curate", str(tiny_corpus), "--out", str(tmp_path / "o"), "--config", str(cfg), "-q"]) == 0
+    assert EN_A  # the tiny corpus stays clean under this model
+    m = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert not any(r.endswith("_classifier") for r in m["rejected"])
