@@ -18,6 +18,7 @@ from curation.text import cjk_count, units
 _URL_RE = re.compile(r"(?:https?://|www\.)[!-~]+", re.IGNORECASE)  # URLs are ASCII; CJK text follows unspaced
 _BULLET_RE = re.compile(r"^\s*(?:[-*•●◆■▪·>]|\d+[.)、])\s")
 _ELLIPSIS_END = ("...", "…", "。。。")
+_LETTER_RE = re.compile(r"[^\W\d_]")  # a letter of any script
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,17 +49,19 @@ class QualityConfig:
                 check_range(self, f.name, 0, None)
 
 
-def _top_ngram_share(us: list[str], n: int) -> float:
+def _top_ngram_share(us: list[str], n: int, total_chars: int) -> float:
+    """Share of the characters of units covered by the most frequent n-gram (Gopher's 'top n-gram')."""
     if len(us) < n * 2:
         return 0.0
     grams = Counter(zip(*(us[i:] for i in range(n)), strict=False))
-    gram, count = grams.most_common(1)[0]
+    gram, count = max(grams.items(), key=lambda kv: kv[1])
     if count < 2:
         return 0.0
-    return count * sum(len(u) for u in gram) / max(1, sum(len(u) for u in us))
+    return count * sum(map(len, gram)) / max(1, total_chars)
 
 
 def _dup_ngram_share(us: list[str], n: int) -> float:
+    """Share of units inside n-grams that occur more than once (Gopher's 'duplicate n-gram' fraction)."""
     if len(us) < n * 2:
         return 0.0
     grams = list(zip(*(us[i:] for i in range(n)), strict=False))
@@ -106,8 +109,8 @@ class QualityFilter(Filter):
         non_space = len(text) - text.count(" ") - text.count("\n") - text.count("\t")
         n_cjk = cjk_count(text)
         cjk_share = n_cjk / max(1, non_space)
-        words = [u for u in us if len(u) > 1 or not ("\u3040" <= u <= "\u9fff")]
-        if cjk_share < 0.1 and words:
+        words = [u for u in us if len(u) > 1 or not ("\u3040" <= u <= "\u9fff")] if cjk_share < 0.1 else []
+        if words:
             mean = sum(len(w) for w in words) / len(words)
             if (c.min_mean_word_chars is not None and mean < c.min_mean_word_chars) or (
                 c.max_mean_word_chars is not None and mean > c.max_mean_word_chars
@@ -132,7 +135,7 @@ class QualityFilter(Filter):
                 if share > c.max_dup_line_share:
                     return Drop("quality_dup_lines", share)
         if c.min_letter_share is not None:
-            letters = sum(1 for ch in text if ch.isalpha())
+            letters = len(_LETTER_RE.findall(text))
             share = letters / max(1, non_space)
             if share < c.min_letter_share:
                 return Drop("quality_letter_share", share)
@@ -145,12 +148,13 @@ class QualityFilter(Filter):
         if n < c.min_units_for_repetition:
             return None
         k = c.cjk_units_per_word if n_cjk * 2 > n else 1  # mostly CJK: units are characters, not words
+        total_chars = sum(map(len, us))
         if c.max_top_2gram_share is not None:
-            share = _top_ngram_share(us, 2 * k)
+            share = _top_ngram_share(us, 2 * k, total_chars)
             if share > c.max_top_2gram_share:
                 return Drop("quality_top_ngram", share)
         if c.max_top_4gram_share is not None:
-            share = _top_ngram_share(us, 4 * k)
+            share = _top_ngram_share(us, 4 * k, total_chars)
             if share > c.max_top_4gram_share:
                 return Drop("quality_top_ngram", share)
         if c.max_dup_5gram_share is not None:
