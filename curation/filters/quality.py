@@ -39,7 +39,9 @@ class QualityConfig:
     max_top_2gram_share: float | None = 0.2  # Gopher: units covered by the most frequent 2-gram
     max_top_4gram_share: float | None = 0.16  # Gopher: ... by the most frequent 4-gram
     max_dup_5gram_share: float | None = 0.15  # Gopher: units inside 5-grams that occur more than once
+    max_dup_ngram_share_cjk: float | None = 0.25  # CJK: news repeats long proper names (15+ characters) by nature
     min_units_for_repetition: int = 100  # repetition shares are noise on short texts (one phrase said twice)
+    min_lines_for_line_rules: int = 5  # bullet/ellipsis/duplicate-line shares of 3 lines are one line's whim
     cjk_units_per_word: int = 3  # in CJK text n-grams of words become n-grams of 3n characters (news repeats names)
     max_url_char_share: float | None = 0.3  # characters inside URLs: SEO link lists, not prose
 
@@ -122,15 +124,15 @@ class QualityFilter(Filter):
                 return Drop("quality_symbol_ratio", ratio)
         lines = [ln for ln in text.split("\n") if ln.strip()]
         if lines:
-            if c.max_bullet_line_share is not None and len(lines) >= 3:
+            if c.max_bullet_line_share is not None and len(lines) >= c.min_lines_for_line_rules:
                 share = sum(1 for ln in lines if _BULLET_RE.match(ln)) / len(lines)
                 if share > c.max_bullet_line_share:
                     return Drop("quality_bullet_lines", share)
-            if c.max_ellipsis_line_share is not None and len(lines) >= 3:
+            if c.max_ellipsis_line_share is not None and len(lines) >= c.min_lines_for_line_rules:
                 share = sum(1 for ln in lines if ln.rstrip().endswith(_ELLIPSIS_END)) / len(lines)
                 if share > c.max_ellipsis_line_share:
                     return Drop("quality_ellipsis_lines", share)
-            if c.max_dup_line_share is not None and len(lines) >= 3:  # Gopher: 0.3
+            if c.max_dup_line_share is not None and len(lines) >= c.min_lines_for_line_rules:  # Gopher: 0.3
                 share = 1 - len(set(lines)) / len(lines)
                 if share > c.max_dup_line_share:
                     return Drop("quality_dup_lines", share)
@@ -157,8 +159,9 @@ class QualityFilter(Filter):
             share = _top_ngram_share(us, 4 * k, total_chars)
             if share > c.max_top_4gram_share:
                 return Drop("quality_top_ngram", share)
-        if c.max_dup_5gram_share is not None:
+        max_dup = c.max_dup_ngram_share_cjk if k > 1 else c.max_dup_5gram_share
+        if max_dup is not None:
             share = _dup_ngram_share(us, 5 * k)
-            if share > c.max_dup_5gram_share:
+            if share > max_dup:
                 return Drop("quality_dup_ngram", share)
         return None
