@@ -27,3 +27,24 @@ def publish_curate_summary(manifest: dict[str, Any], out: str) -> None:
     """A Markdown artifact: documents kept and rejected by reason, and where the output is."""
     body = f"# sieve curate\n\nOutput: `{out}`\n\n" + curate_markdown(manifest)
     create_markdown_artifact(markdown=body, key="curate-summary", description="documents kept and rejected")
+
+
+def make_task_runner(kind: str = "default", dask_address: str | None = None, dask_workers: int = 2) -> Any:
+    """The task runner a flow runs its mapped tasks on: Prefect's thread pool, or Dask (local or remote).
+
+    A local Dask cluster uses worker processes, so per-file steps really run in parallel; `dask_address`
+    connects to an existing scheduler instead (e.g. tcp://scheduler:8786).
+    """
+    if kind == "default":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner()
+    if kind == "dask":
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as e:
+            raise ImportError("--task-runner dask needs prefect-dask: pip install 'sieve[dask]'") from e
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1, "processes": True})
+    raise ValueError(f"unknown task runner {kind!r}; use default or dask")

@@ -27,3 +27,14 @@ def test_curate_flow_matches_library_run(prefect_harness: None, tiny_corpus: Pat
 
     body = anyio.run(artifact)
     assert "rejected: dup_minhash" in body and "| kept | 4 |" in body
+
+
+def test_dask_runner_gives_the_same_output(prefect_harness: None, tiny_corpus: Path, tmp_path: Path) -> None:
+    from flows.pipeline import curate_flow
+    from flows.tasks import make_task_runner
+
+    default = curate_flow([str(tiny_corpus)], str(tmp_path / "default"))
+    dask_flow = curate_flow.with_options(task_runner=make_task_runner("dask", dask_workers=2))
+    dask = dask_flow([str(tiny_corpus)], str(tmp_path / "dask"))
+    assert dask["files"] == default["files"]  # every shard, byte for byte (sha256)
+    assert {k: v for k, v in dask.items() if k != "files"} == {k: v for k, v in default.items() if k != "files"}
