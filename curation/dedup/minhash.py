@@ -18,10 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 from datasketch import MinHash
+from datasketch.minhash import _fmix
 
 from curation.config import ConfigError, check_range
 from curation.schema import CLUSTER_SCHEMA, REASON_DUP_MINHASH
-from curation.text import shingles
+from curation.text import units
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,13 +78,77 @@ def _band_hashes(hv: np.ndarray, cfg: DedupConfig) -> np.ndarray:
     return acc
 
 
+class _UnitHashes(dict):
+    """unit -> 32-bit xxhash, computed once per distinct unit (units repeat: characters, common words)."""
+
+    def __missing__(self, unit: str) -> int:
+        h = xxhash.xxh32_intdigest(unit.encode("utf-8"))
+        self[unit] = h
+        return h
+
+
+_SHINGLE_MULT = np.uint32(0x01000193)  # FNV prime: combines the unit hashes of a shingle, in order
+
+
+def shingle_hashes(text: str, n: int, unit_hashes: dict[str, int]) -> np.ndarray:
+    """32-bit hashes of the n-unit shingles of text (as curation.text.shingles, repeats allowed), vectorised.
+
+    A shingle's hash combines its units' hashes in order; a text shorter than n units is one shingle.
+    """
+    us = units(text)
+    if not us:
+        return np.empty(0, dtype=np.uint32)
+    hs = np.fromiter(map(unit_hashes.__getitem__, us), dtype=np.uint32, count=len(us))
+    k = min(n, len(hs))
+    m = len(hs) - k + 1
+    out = np.zeros(m, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            out = out * _SHINGLE_MULT ^ hs[j : j + m]
+    return out
+
+
+def minhash_signatures(texts: list[str], cfg: DedupConfig, unit_hashes: dict[str, int]) -> tuple[list[int], np.ndarray]:
+    """(positions of texts with units, their MinHash signatures (n, num_perm) uint32).
+
+    The signatures are datasketch's: MinHash(num_perm, seed, scheme="affine32") fed each shingle hash gives the
+    same hashvalues (tests check it); here the permutations run on many documents in one numpy call.
+    """
+    template = MinHash(num_perm=cfg.num_perm, seed=cfg.seed)
+    a, b = (np.asarray(x, dtype=np.uint32) for x in template.permutations)
+    keep: list[int] = []
+    pieces: list[np.ndarray] = []
+    for i, text in enumerate(texts):
+        h = shingle_hashes(text, cfg.ngram_units, unit_hashes)
+        if len(h):
+            keep.append(i)
+            pieces.append(h)
+    sigs = np.empty((len(keep), cfg.num_perm), dtype=np.uint32)
+    chunk_rows = 1 << 16  # shingles per numpy call: bounds the (rows x num_perm) temporary to ~30 MB
+    start = 0
+    while start < len(pieces):
+        end, rows = start, 0
+        while end < len(pieces) and (rows == 0 or rows + len(pieces[end]) <= chunk_rows):
+            rows += len(pieces[end])
+            end += 1
+        hv = _fmix(np.concatenate(pieces[start:end]), 32)
+        phv = np.empty((cfg.num_perm, len(hv)), dtype=np.uint32)  # permutations x shingles: rows reduce fastest
+        with np.errstate(over="ignore"):
+            np.multiply(a[:, None], hv[None, :], out=phv)
+            np.add(phv, b[:, None], out=phv)
+        offsets = np.cumsum([0] + [len(p) for p in pieces[start : end - 1]])
+        sigs[start:end] = np.minimum.reduceat(phv, offsets, axis=1).T
+        start = end
+    return keep, sigs
+
+
 def compute_signatures(doc_file: Path, skip: set[int], cfg: DedupConfig, out_path: Path, batch_rows: int = 4096) -> int:
     """Write band bucket keys for the documents of one work part not in skip; returns how many were hashed.
 
     A document with no units (only punctuation or symbols) gets no signature: only exact dedup applies to it.
     """
     pf = pq.ParquetFile(doc_file)
-    template = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, hashfunc=xxhash.xxh32_intdigest)
+    unit_hashes = _UnitHashes()
     names = ["doc_idx", *band_columns(cfg)]
     schema = pa.schema(
         [pa.field("doc_idx", pa.int64(), nullable=False)] + [pa.field(n, pa.uint64()) for n in names[1:]]
@@ -92,26 +157,18 @@ def compute_signatures(doc_file: Path, skip: set[int], cfg: DedupConfig, out_pat
     n = 0
     with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
         for rb in pf.iter_batches(batch_size=batch_rows, columns=["doc_idx", "text"]):
-            idxs = rb.column(0).to_pylist()
-            texts = rb.column(1).to_pylist()
-            keep_idx: list[int] = []
-            sigs: list[np.ndarray] = []
-            for idx, text in zip(idxs, texts, strict=True):
-                if idx in skip:
-                    continue
-                sh = shingles(text, cfg.ngram_units)
-                if not sh:
-                    continue
-                m = template.copy()
-                m.update_batch([s.encode("utf-8") for s in sh])
-                keep_idx.append(idx)
-                sigs.append(m.hashvalues)
-            if not keep_idx:
+            pairs = [(i, t) for i, t in zip(rb.column(0).to_pylist(), rb.column(1).to_pylist(), strict=True)]
+            pairs = [(i, t) for i, t in pairs if i not in skip]
+            keep, sigs = minhash_signatures([t for _, t in pairs], cfg, unit_hashes)
+            if not keep:
                 continue
-            bands = _band_hashes(np.vstack(sigs), cfg)
-            cols = [pa.array(keep_idx, pa.int64())] + [pa.array(bands[:, b]) for b in range(cfg.bands)]
+            bands = _band_hashes(sigs, cfg)
+            cols = [pa.array([pairs[k][0] for k in keep], pa.int64())]
+            cols += [pa.array(bands[:, b]) for b in range(cfg.bands)]
             w.write_batch(pa.RecordBatch.from_arrays(cols, schema=schema))
-            n += len(keep_idx)
+            n += len(keep)
+            if len(unit_hashes) > 2_000_000:  # bound the cache on corpora with huge vocabularies
+                unit_hashes.clear()
     os.replace(tmp, out_path)
     return n
 
