@@ -96,6 +96,23 @@ _BYTE_KIND = bytes(
 )
 
 
+
+
+def _kind_at(b: bytes, i: int) -> int:
+    """Word kind of the character starting at byte i: a 2-byte UTF-8 character (Latin, Greek, Cyrillic
+    letters...) counts as a letter, so `cialis` in `spécialisé` is no match; CJK (3-4 bytes) is a boundary."""
+    c = b[i]
+    return _BYTE_KIND[c] if c < 0x80 else 1 if 0xC2 <= c <= 0xDF else 0
+
+
+def _kind_before(b: bytes, i: int) -> int:
+    """Word kind of the character that ends just before byte i."""
+    j = i - 1
+    while j > 0 and 0x80 <= b[j] <= 0xBF:  # back over continuation bytes to the lead byte
+        j -= 1
+    return _kind_at(b, j)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Entry:
     term: str  # the term as reported (a plural form reports its singular)
@@ -275,9 +292,9 @@ class Lexicon:
                 triggered.update(entry.triggers)
                 if not entry.cats:
                     continue
-            if entry.start_kind and bs > 0 and _BYTE_KIND[b[bs - 1]] == entry.start_kind:
-                continue  # "sex" in "sussex", "cialis" in "specialist"
-            if entry.end_kind and be < n and _BYTE_KIND[b[be]] == entry.end_kind:
+            if entry.start_kind and bs > 0 and _kind_before(b, bs) == entry.start_kind:
+                continue  # "sex" in "sussex", "cialis" in "specialist" or "spécialisé"
+            if entry.end_kind and be < n and _kind_at(b, be) == entry.end_kind:
                 continue  # "sex" in "sextant", "xxx" in "xxxxl"
             found.append((bs, be, entry))
         return found, triggered
@@ -366,8 +383,13 @@ class Lexicon:
             return []
         found: set[tuple[str, str]] = set()
         for _, _, entry in self._find(folded)[0]:  # every match, overlaps included
+            if entry.term == folded and folded.isascii() and len(folded) <= SHORT_ASCII_TERM_CHARS:
+                continue  # a bare 'jav' or 'sex' token is as likely the start of 'java' or 'sexton'
             found.update((cat, entry.term) for cat, w in entry.cats if w >= min_weight)
         return sorted(found)
+
+
+SHORT_ASCII_TERM_CHARS = 3  # a token that is only a term this short is a word fragment too often to flag
 
 
 @functools.lru_cache(maxsize=1)

@@ -238,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_curate(sub)
     _add_classifier(sub)
     _add_filter(sub)
+    from flows.cli_tokenizer import add_audit_parser, add_tokenizer_parser
+
+    add_tokenizer_parser(sub)
+    add_audit_parser(sub)
     return parser
 
 

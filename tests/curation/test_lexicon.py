@@ -95,7 +95,8 @@ def test_english_terms_match_whole_words(lex: Lexicon) -> None:
     ]:
         assert lex.match_token(clean) == [], clean
         assert not any(h.hits for h in lex.scan(fold(clean)).values()), clean
-    assert ("adult", "sex") in lex.match_token("sex")
+    assert lex.match_token("sex") == []  # a bare short token is a fragment as often as a word (sexton)
+    assert ("adult", "sex") in lex.match_token("free sex")
     assert ("spam", "cialis") in lex.match_token("Cialis")
     assert ("gambling", "casino") in lex.match_token("casinos")  # plural of an English term
     assert lex.scan(fold("buy cialis, viagra and levitra"))["spam"].distinct == 3
@@ -211,3 +212,13 @@ def test_from_files_without_public_lists(tmp_path: Path) -> None:
 def test_default_is_cached(lex: Lexicon) -> None:
     assert Lexicon.default() is lex
     assert len(lex) > 1000
+
+
+def test_word_boundaries_respect_accented_letters_and_bare_fragments() -> None:
+    from curation.lexicon import Lexicon
+
+    lex = Lexicon.default()
+    assert lex.match_token(" spécialisé") == []  # cialis inside a French word
+    assert lex.match_token(" cialis") == [("spam", "cialis")]
+    assert lex.match_token("jav") == []  # a SentencePiece piece of "java"
+    assert lex.scan(fold("cours spécialisé en droit"))["spam"].hits == 0
