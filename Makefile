@@ -9,6 +9,8 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
+export PREFECT_LOGGING_LEVEL := WARNING
 
 .PHONY: install demo test lint bench clean
 
@@ -27,9 +29,11 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/sieve -q classifier build-default
 	touch $(STAMP)
 
+# The bundled default job: build the demo corpus from real text (+ planted duplicates, spam, broken records),
+# then the pipeline flow: curate -> BPE on the curated text -> audit, beside a BPE on the raw text -> audit.
 demo: $(STAMP)
 	$(PY) -m curation.demo_corpus $(DEMO_DIR)/raw
-	$(VENV)/bin/sieve curate $(DEMO_DIR)/raw --out $(DEMO_DIR)/curated
+	$(VENV)/bin/sieve run $(DEMO_DIR)/raw --out $(DEMO_DIR)/run
 
 test: $(STAMP)
 	$(PY) -m pytest -q

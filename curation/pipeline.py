@@ -50,7 +50,8 @@ from curation.stats import CurateStats
 log = logging.getLogger(__name__)
 
 ROW_BITS = 40  # doc_idx = (input file number << 40) | line or row: unique, ordered, known without counting
-OUTPUT_NAMES = ("kept", "rejected", "quarantine", "clusters", "manifest.json", "config.json", "_work")
+RUN_RECORD = ".sieve-run.json"  # the run key of the output in OUT: a rerun with the same key has nothing to do
+OUTPUT_NAMES = ("kept", "rejected", "quarantine", "clusters", "manifest.json", "config.json", "_work", RUN_RECORD)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -338,6 +339,16 @@ def _map(
     return results
 
 
+def _up_to_date(out: Path, key: str) -> dict[str, Any] | None:
+    """The manifest of a complete output in OUT made with the same run key, else None."""
+    try:
+        if json.loads((out / RUN_RECORD).read_text(encoding="utf-8")).get("key") != key:
+            return None
+        return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def run_key(sources: list[Source], cfg: CurateConfig) -> str:
     """What a run's output depends on: sieve's version, the config, and each input's name, size and mtime."""
     settings = to_dict(cfg)
@@ -389,6 +400,7 @@ def _publish(out: Path, staged: Path) -> None:
     Readers take OUT/manifest.json as the mark of a complete output, so it is removed first and written last.
     """
     (out / "manifest.json").unlink(missing_ok=True)
+    (out / RUN_RECORD).unlink(missing_ok=True)
     for name in ("kept", "rejected", "quarantine", "clusters"):
         target = out / name
         if target.exists():
@@ -415,11 +427,17 @@ def curate(
     out = Path(out)
     sources, skipped = discover(list(inputs), exclude=out)
     with OutputLock(out):
-        resumed = prepare_output(out, run_key(sources, cfg))
+        key = run_key(sources, cfg)
+        done = _up_to_date(out, key)
+        if done is not None:
+            log.info("%s is up to date for these inputs and config; nothing to do", out)
+            return done
+        resumed = prepare_output(out, key)
         work = Work(out)
         manifest = _run(sources, skipped, cfg, out, work, progress, mapper)
         if resumed:
             log.warning("resumed an interrupted run in %s; the output is the same as an uninterrupted run's", out)
+        write_json(out / RUN_RECORD, {"key": key})
         if not cfg.keep_work:  # a failed or killed run keeps its work folder, so a rerun resumes
             shutil.rmtree(work.root, ignore_errors=True)
         return manifest

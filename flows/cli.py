@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the run failed (a bug or a broken invariant), 2 bad usa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from curation import __version__
 from curation.config import ConfigError, from_dict, load, to_dict
@@ -228,6 +230,80 @@ def cmd_filter_eval(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # no telemetry: these machines are offline
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",  # a fresh database takes longer than 20 s here
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}
+
+
+def prefect_env() -> None:
+    """Offline-friendly Prefect settings, unless the user set their own."""
+    import os
+
+    for k, v in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(k, v)
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        parents=[_common()],
+        help="run the pipeline flow with Prefect: curate -> tokenizer -> audit (raw vs curated)",
+        description="Runs the `pipeline` Prefect flow on a temporary local server (nothing to start by hand): "
+        "OUT/curated, OUT/tokenizer, OUT/audit, and the raw baseline OUT/raw, OUT/tokenizer-raw, OUT/audit-raw.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--config", type=Path, help="a JSON PipelineConfig: {curate: {...}, bpe: {...}, audit: {...}}")
+    p.add_argument("--vocab-size", type=int, help="BPE vocabulary size (default 20000)")
+    p.add_argument("--no-raw-baseline", action="store_true", help="skip the BPE on the unfiltered text")
+    p.add_argument("--task-runner", choices=("default", "dask"), default="default")
+    p.add_argument("--dask-address", help="scheduler of an existing Dask cluster (default: a local one)")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    prefect_env()
+    from flows.pipeline import PipelineConfig, pipeline_flow
+    from flows.tasks import make_task_runner
+    from reports.render import curate_table
+
+    cfg = load(PipelineConfig, args.config) if args.config else PipelineConfig()
+    if args.vocab_size:
+        cfg = dataclasses.replace(cfg, bpe=dataclasses.replace(cfg.bpe, vocab_size=args.vocab_size))
+    if args.no_raw_baseline:
+        cfg = dataclasses.replace(cfg, raw_baseline=False)
+    flow_fn = pipeline_flow.with_options(task_runner=make_task_runner(args.task_runner, args.dask_address))
+    result = flow_fn([str(p) for p in args.inputs], str(args.out), cfg)
+    console.print(curate_table(result["curate"]))
+    console.print(_audit_comparison_table(result["audit"], result["audit_raw"]))
+    console.print(f"curated shards: {args.out / 'curated' / 'kept'}")
+    console.print(f"audit report:   {result['audit']['paths']['html']}")
+    if result["audit_raw"]:
+        console.print(f"raw audit:      {result['audit_raw']['paths']['html']}")
+    return EXIT_OK
+
+
+def _audit_comparison_table(curated: dict, raw: dict | None) -> Table:
+    from rich.table import Table
+
+    table = Table(title="Tokens flagged in a BPE trained on ...")
+    table.add_column("category")
+    if raw:
+        table.add_column("the raw corpus", justify="right")
+    table.add_column("the curated corpus", justify="right")
+    cats = sorted(set(curated["summary"]["by_category"]) | set(raw["summary"]["by_category"] if raw else ()))
+    for c in cats:
+        row = [c]
+        if raw:
+            row.append(f"{raw['summary']['by_category'].get(c, 0):,}")
+        row.append(f"{curated['summary']['by_category'].get(c, 0):,}")
+        table.add_row(*row)
+    return table
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sieve", description="Curate pre-training text and audit tokenizers.", parents=[_common()]
@@ -242,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tokenizer_parser(sub)
     add_audit_parser(sub)
+    _add_run(sub)
     return parser
 
 

@@ -1,14 +1,53 @@
-"""Prefect flows: thin over the library stages. The flow body reads like a table of contents."""
+"""Prefect flows: thin over the library stages. A flow body reads like a table of contents.
+
+`pipeline` = curate -> train a BPE on the kept shards -> audit it with the kept shards as corpus; with the raw
+baseline on, the same BPE is also trained on the raw (normalised, unfiltered) text and audited, side by side.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
 
+from curation.dedup.minhash import DedupConfig
+from curation.filters import FilterConfig
+from curation.filters.classifier import ClassifierFilterConfig
+from curation.filters.content import LexiconFilterConfig
+from curation.filters.language import LanguageConfig
+from curation.filters.quality import QualityConfig
+from curation.filters.url import UrlConfig
+from curation.pii import PiiConfig
 from curation.pipeline import CurateConfig, curate
 from flows.tasks import prefect_mapper, publish_curate_summary
+from tokenizer.audit import AuditConfig
+from tokenizer.bpe import BpeConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    """Every stage's config, as the `pipeline` flow's one parameter (validated by Prefect's UI and API)."""
+
+    curate: CurateConfig = CurateConfig()
+    bpe: BpeConfig = BpeConfig(vocab_size=20_000, max_token_length=24)  # enough merges for phrases to form; 8 CJK chars max
+    audit: AuditConfig = AuditConfig()
+    raw_baseline: bool = True  # also train and audit a BPE on the unfiltered text: the before of before/after
+
+
+def raw_config(cfg: CurateConfig) -> CurateConfig:
+    """curate's config with every filter and both dedups off: read and normalise only (the raw baseline)."""
+    off = FilterConfig(
+        url=UrlConfig(enabled=False),
+        language=LanguageConfig(enabled=False),
+        lexicon=LexiconFilterConfig(enabled=False),
+        classifier=ClassifierFilterConfig(enabled=False),
+        quality=QualityConfig(enabled=False),
+        pii=PiiConfig(enabled=False),
+    )
+    return dataclasses.replace(cfg, filters=off, dedup=DedupConfig(exact=False, near=False))
 
 
 @flow(name="curate", log_prints=True)
@@ -18,3 +57,60 @@ def curate_flow(inputs: list[str], out: str, config: CurateConfig = CurateConfig
     publish_curate_summary(manifest, out)
     print(f"kept {manifest['kept']:,} of {manifest['documents_in']:,} documents -> {out}/kept")
     return manifest
+
+
+@task(name="train-tokenizer", retries=1)
+def train_tokenizer(shards: str, out: str, config: BpeConfig) -> dict[str, Any]:
+    """Byte-level BPE on Parquet shards; a complete earlier output for the same bytes and config is reused."""
+    from tokenizer.bpe import train_bpe
+
+    return train_bpe([shards], out, config)
+
+
+@task(name="audit-tokenizer")
+def audit_tokenizer(tokenizer_dir: str, out: str, config: AuditConfig, corpus: str | None) -> dict[str, Any]:
+    """Audit a tokenizer (with corpus provenance) and write audit.json/.md/.html; returns the summary and paths."""
+    from reports.render import write_audit_reports
+    from tokenizer.audit import audit
+    from tokenizer.vocab import load_vocab
+
+    report = audit(load_vocab(tokenizer_dir), config, corpus=[corpus] if corpus else None).to_dict()
+    paths = write_audit_reports(report, Path(out))
+    return {"summary": report["summary"], "paths": {k: str(v) for k, v in paths.items()}}
+
+
+def audit_comparison_markdown(curated: dict[str, Any], raw: dict[str, Any] | None) -> str:
+    """Flagged tokens by category: BPE on raw text beside BPE on curated text."""
+    cats = sorted(
+        set(curated["summary"]["by_category"])
+        | set((raw or {"summary": {"by_category": {}}})["summary"]["by_category"])
+    )
+    lines = ["| category | raw corpus | curated corpus |", "|---|---:|---:|"]
+    for c in cats:
+        r = raw["summary"]["by_category"].get(c, 0) if raw else "-"
+        lines.append(f"| {c} | {r} | {curated['summary']['by_category'].get(c, 0)} |")
+    lines.append("")
+    lines.append(f"Curated audit report: `{curated['paths']['html']}`")
+    if raw:
+        lines.append(f"Raw audit report: `{raw['paths']['html']}`")
+    return "\n".join(lines) + "\n"
+
+
+@flow(name="pipeline", log_prints=True)
+def pipeline_flow(inputs: list[str], out: str, config: PipelineConfig = PipelineConfig()) -> dict[str, Any]:  # noqa: B008
+    """curate -> tokenizer -> audit (and the raw baseline beside it)."""
+    root = Path(out)
+    curated = curate_flow(inputs, str(root / "curated"), config.curate)
+    tok = train_tokenizer(str(root / "curated" / "kept"), str(root / "tokenizer"), config.bpe)
+    report = audit_tokenizer(str(root / "tokenizer"), str(root / "audit"), config.audit, str(root / "curated" / "kept"))
+    raw_report = None
+    if config.raw_baseline:
+        curate(inputs, root / "raw", raw_config(config.curate), mapper=prefect_mapper())
+        train_tokenizer(str(root / "raw" / "kept"), str(root / "tokenizer-raw"), config.bpe)
+        raw_report = audit_tokenizer(
+            str(root / "tokenizer-raw"), str(root / "audit-raw"), config.audit, str(root / "raw" / "kept")
+        )
+    body = "# sieve pipeline\n\n" + audit_comparison_markdown(report, raw_report)
+    create_markdown_artifact(markdown=body, key="pipeline-summary", description="tokenizer audit, raw vs curated")
+    print(body)
+    return {"curate": curated, "tokenizer": tok, "audit": report, "audit_raw": raw_report}

@@ -1,7 +1,9 @@
-"""Terminal tables and Markdown for stage results (curate manifests so far)."""
+"""Terminal tables and Markdown for stage results: curate manifests and tokenizer audits."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -285,3 +287,16 @@ def audit_markdown(report: dict[str, Any], max_rows: int = AUDIT_MARKDOWN_ROWS) 
         lines += ["", "## Corpus, model, comparison and notes", ""]
         lines += [f"- {md_escape(line.strip())}" for line in extra]
     return "\n".join(lines) + "\n"
+
+
+def write_audit_reports(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """Write audit.json, audit.md and audit.html into out_dir (atomically); returns their paths by format."""
+    from curation.io import atomic_write_bytes
+    from reports.html import audit_html
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out_dir / "audit.json", "markdown": out_dir / "audit.md", "html": out_dir / "audit.html"}
+    atomic_write_bytes(paths["json"], (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    atomic_write_bytes(paths["markdown"], audit_markdown(report).encode("utf-8"))
+    atomic_write_bytes(paths["html"], audit_html(report).encode("utf-8"))
+    return paths

@@ -167,6 +167,22 @@ def new_tokenizer() -> Tokenizer:
     return tok
 
 
+def _reusable(out: Path, files: list[Path], cfg: BpeConfig) -> dict[str, Any] | None:
+    """The manifest of a complete earlier run in OUT with the same inputs (by sha256) and config, else None."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same_inputs = [(i["path"], i["sha256"]) for i in manifest.get("inputs", [])] == [
+        (str(f), sha256_file(f)) for f in files
+    ]
+    if not same_inputs or manifest.get("config") != to_dict(cfg):
+        return None
+    if any(sha256_file(out / name) != digest for name, digest in manifest.get("files", {}).items()):
+        return None
+    return manifest
+
+
 def check_roundtrip(tok: Tokenizer, texts: Sequence[str]) -> int:
     """Raise RoundTripError unless decode(encode(x)) == x for every text; returns how many were checked."""
     texts = list(texts)
@@ -221,13 +237,22 @@ def _vocab_listing(path: Path, merges: list[Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def train_bpe(shards: Sequence[str | Path], out: str | Path, config: BpeConfig | None = None) -> dict[str, Any]:
-    """Train byte-level BPE on Parquet shards (files or folders); write the tokenizer to OUT; return the manifest."""
+def train_bpe(
+    shards: Sequence[str | Path], out: str | Path, config: BpeConfig | None = None, reuse: bool = True
+) -> dict[str, Any]:
+    """Train byte-level BPE on Parquet shards (files or folders); write the tokenizer to OUT; return the manifest.
+
+    With reuse, a complete OUT from the same input bytes and config is kept as it is (a rerun skips training).
+    """
     cfg = config or BpeConfig()
     out = Path(out)
     files = parquet_inputs(shards)
     for f in files:
         _open(f, cfg.text_column)  # fail on a bad file before hours of training, not after
+    done = _reusable(out, files, cfg) if reuse else None
+    if done is not None:
+        log.info("bpe: %s is complete for these inputs and config; reused", out)
+        return done
     started = time.monotonic()
 
     tok = new_tokenizer()

@@ -171,3 +171,18 @@ def test_lsh_detection_probability_is_fineweb_like() -> None:
     cfg = DedupConfig()
     assert cfg.detection_probability(0.8) == pytest.approx(0.924, abs=0.002)
     assert cfg.detection_probability(0.5) < 0.06
+
+
+def test_a_rerun_of_a_finished_output_does_nothing_until_input_or_config_changes(
+    tiny_corpus: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    first = curate([tiny_corpus], out)
+    kept = out / "kept" / "part-00000.parquet"
+    stamp = kept.stat().st_mtime_ns
+    assert curate([tiny_corpus], out) == first
+    assert kept.stat().st_mtime_ns == stamp  # not rewritten
+    curate([tiny_corpus], out, CurateConfig(shard_rows=2))
+    assert not kept.exists() or kept.stat().st_mtime_ns != stamp  # new config: run again
+    (tiny_corpus / "b.jsonl").write_text('{"text": "%s"}\n' % EN_A.replace('"', ""), encoding="utf-8")
+    assert curate([tiny_corpus], out, CurateConfig(shard_rows=2))["documents_in"] == 10
