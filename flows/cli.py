@@ -304,6 +304,35 @@ def _audit_comparison_table(curated: dict, raw: dict | None) -> Table:
     return table
 
 
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        parents=[_common()],
+        help="serve the scheduled deployments (nightly curate, weekly pipeline) from this process",
+        description="Needs a Prefect server (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api).",
+    )
+    p.add_argument("landing", help="the folder new raw data lands in")
+    p.add_argument("--out", required=True, help="where curated shards, tokenizers and audits go")
+    p.add_argument("--timezone", default="UTC")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace, console: Console) -> int:
+    import os
+
+    prefect_env()
+    if not os.environ.get("PREFECT_API_URL"):
+        raise InputError(
+            "sieve serve needs a running Prefect server: run `prefect server start` and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api (a temporary server cannot keep schedules)"
+        )
+    from flows.deploy import serve
+
+    console.print(f"serving nightly-curate and weekly-pipeline over {args.landing} -> {args.out}")
+    serve(args.landing, args.out, args.timezone)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sieve", description="Curate pre-training text and audit tokenizers.", parents=[_common()]
@@ -319,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tokenizer_parser(sub)
     add_audit_parser(sub)
     _add_run(sub)
+    _add_serve(sub)
     return parser
 
 

@@ -32,7 +32,9 @@ class PipelineConfig:
     """Every stage's config, as the `pipeline` flow's one parameter (validated by Prefect's UI and API)."""
 
     curate: CurateConfig = CurateConfig()
-    bpe: BpeConfig = BpeConfig(vocab_size=20_000, max_token_length=24)  # enough merges for phrases to form; 8 CJK chars max
+    bpe: BpeConfig = BpeConfig(
+        vocab_size=20_000, max_token_length=24
+    )  # enough merges for phrases to form; 8 CJK chars max
     audit: AuditConfig = AuditConfig()
     raw_baseline: bool = True  # also train and audit a BPE on the unfiltered text: the before of before/after
 

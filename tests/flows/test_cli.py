@@ -112,3 +112,9 @@ def test_classifier_train_then_curate_with_it(tmp_path: Path, tiny_corpus: Path,
     assert EN_A  # the tiny corpus stays clean under this model
     m = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert not any(r.endswith("_classifier") for r in m["rejected"])
+
+
+def test_serve_without_a_server_says_how_to_start_one(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert main(["serve", "data/landing", "--out", "data/out"]) == 2
+    assert "prefect server start" in capsys.readouterr().err
