@@ -184,5 +184,5 @@ def test_a_rerun_of_a_finished_output_does_nothing_until_input_or_config_changes
     assert kept.stat().st_mtime_ns == stamp  # not rewritten
     curate([tiny_corpus], out, CurateConfig(shard_rows=2))
     assert not kept.exists() or kept.stat().st_mtime_ns != stamp  # new config: run again
-    (tiny_corpus / "b.jsonl").write_text('{"text": "%s"}\n' % EN_A.replace('"', ""), encoding="utf-8")
+    (tiny_corpus / "b.jsonl").write_text(json.dumps({"text": EN_A}) + "\n", encoding="utf-8")
     assert curate([tiny_corpus], out, CurateConfig(shard_rows=2))["documents_in"] == 10
