@@ -72,12 +72,13 @@ def one_run(spec: str) -> dict[str, float]:
 def command_run(spec: str) -> float:
     """Wall seconds of the whole command in a fresh interpreter pinned to the same CPU, reports written."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "flows.cli_tokenizer", "-q", "audit", spec, "--json", f"{tmp}/a.json",
+        cmd = [sys.executable, "-m", "flows.cli", "-q", "audit", spec, "--json", f"{tmp}/a.json",
                "--markdown", f"{tmp}/a.md", "--html", f"{tmp}/a.html"]  # fmt: skip
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=os.environ.copy(), check=False)
         seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
+        written = all(Path(tmp, name).stat().st_size > 0 for name in ("a.json", "a.md", "a.html"))
+    if proc.returncode != 0 or not written:
         raise SystemExit(f"`{' '.join(cmd)}` failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return seconds
 

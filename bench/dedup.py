@@ -12,6 +12,7 @@ Each contender runs in its own process; the slow ones on the first block(s) of t
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -216,6 +217,15 @@ def print_tables(rows: list[dict[str, Any]], scaling: list[dict[str, Any]]) -> N
 # ------------------------------------------------------------------------------------------------ main
 
 
+def code_state() -> dict[str, str]:
+    """The commit and a digest of sieve's library sources, to tell which code a result measured."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    digest = hashlib.sha256()
+    for f in sorted((ROOT / "curation").rglob("*.py")):
+        digest.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    return {"commit": commit.stdout.strip() or "unknown", "curation_sources_sha256": digest.hexdigest()[:16]}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=100_000, help="documents in the scale-1 corpus")
@@ -240,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     scales = [int(s) for s in args.scales.split(",")]
     t_start = time.perf_counter()
+    code_before = code_state()
     cache = args.cache.resolve()
     cache.mkdir(parents=True, exist_ok=True)
 
@@ -328,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(out, ignore_errors=True)
         notes.append(f"sieve ran under {SIEVE_TARGET_DOCS_S} docs/s: profile of 1 worker on the subsample in `profile`")
 
+    code_after = code_state()
+    if code_after != code_before:
+        notes.append(f"sieve's sources changed during the run ({code_before} -> {code_after}): rerun for clean numbers")
     print_tables(rows, scaling)
     for n in notes:
         console.print(f"[yellow]note:[/yellow] {n}")
@@ -337,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - t_start
     report = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "code": code_before,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "wall_s": round(wall, 1),
         "corpus_generation_s": round(gen_s, 1),
