@@ -26,6 +26,7 @@ from typing import Any
 
 from curation import sources
 from curation.config import check_range
+from curation.io import atomic_write_bytes, sha256_file
 from curation.text import fold, units
 
 log = logging.getLogger(__name__)
@@ -143,26 +144,13 @@ def write_labelled(path: Path, records: Sequence[LabelledRecord]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_bytes(path, data)
 
 
 def meta_path(model_path: Path) -> Path:
@@ -210,11 +198,11 @@ def train_classifier(labelled_jsonl: Path, out: Path, config: ClassifierConfig =
     meta = {
         "model": out.name,
         "model_bytes": out.stat().st_size,
-        "model_sha256": _sha256_file(out),
+        "model_sha256": sha256_file(out),
         "labels": labels,
         "config": dataclasses.asdict(config),
         "training_file": str(labelled_jsonl),
-        "training_sha256": _sha256_file(labelled_jsonl),
+        "training_sha256": sha256_file(labelled_jsonl),
         "label_counts": {lab: counts.get(lab, 0) for lab in LABELS},
         "records": len(records),
         "records_without_units": len(records) - len(lines),
@@ -384,17 +372,34 @@ def sample_clean(source: str, n: int, seed: int, evaluation: bool) -> list[str]:
 DEFAULT_TRAIN_SIZES = {"news": 8000, "reviews": 5000, "english": 600, "gambling": 3000, "adult": 3000, "spam": 3000}
 
 
-def build_training_set(out: Path, seed: int = TRAIN_SEED, sizes: dict[str, int] | None = None) -> dict:
-    """Write the default labelled training set (JSONL with `source`) from the non-held-out side of every source."""
-    sizes = DEFAULT_TRAIN_SIZES if sizes is None else sizes
+def labelled_set(out: Path, seed: int, sizes: dict[str, int], held_out_side: bool) -> list[LabelledRecord]:
+    """Write a labelled JSONL (text, label, source) from one side of the held_out() split; returns its records.
+
+    Clean texts are sampled from every source, spam from spam_documents(seed), all on the same side of the split,
+    so the training side and the evaluation side never share a text.
+    """
     records: list[LabelledRecord] = []
     for source in SOURCES:
-        records += [LabelledRecord(t, "clean", source) for t in sample_clean(source, sizes[source], seed, False)]
+        records += [
+            LabelledRecord(t, "clean", source) for t in sample_clean(source, sizes[source], seed, held_out_side)
+        ]
     for cat in CATEGORIES:
-        records += [LabelledRecord(t, cat, "spam_corpus") for t in spam_texts(cat, sizes[cat], seed, False)]
+        records += [LabelledRecord(t, cat, "spam_corpus") for t in spam_texts(cat, sizes[cat], seed, held_out_side)]
     random.Random(seed).shuffle(records)
-    sha = write_labelled(out, records)
-    return {"path": str(out), "sha256": sha, "records": len(records), "counts": _counts(records), "seed": seed}
+    write_labelled(out, records)
+    return records
+
+
+def build_training_set(out: Path, seed: int = TRAIN_SEED, sizes: dict[str, int] | None = None) -> dict:
+    """Write the default labelled training set (JSONL with `source`) from the non-held-out side of every source."""
+    records = labelled_set(out, seed, DEFAULT_TRAIN_SIZES if sizes is None else sizes, held_out_side=False)
+    return {
+        "path": str(out),
+        "sha256": sha256_file(out),
+        "records": len(records),
+        "counts": _counts(records),
+        "seed": seed,
+    }
 
 
 def _counts(records: Sequence[LabelledRecord]) -> dict[str, int]:

@@ -8,7 +8,6 @@ the confusion table, and the false-positive rate on clean text by source.
 from __future__ import annotations
 
 import logging
-import random
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -19,15 +18,12 @@ from rich.table import Table
 from curation.classifier import (
     CATEGORIES,
     LABELS,
-    SOURCES,
     ContentClassifier,
-    LabelledRecord,
+    labelled_set,
     read_labelled,
-    sample_clean,
-    spam_texts,
-    write_labelled,
 )
 from curation.filters.classifier import ClassifierFilter, ClassifierFilterConfig
+from curation.io import sha256_file
 
 if TYPE_CHECKING:
     from curation.filters import FilterConfig
@@ -49,14 +45,8 @@ def build_eval_set(out: Path, seed: int = EVAL_SEED, sizes: dict[str, int] | Non
     held-out share (`curation.classifier.held_out`), which training never reads. Spam: `spam_documents` drawn with
     `seed`, also kept only on the held-out side, so no text of the evaluation set is in a default training set.
     """
-    sizes = DEFAULT_EVAL_SIZES if sizes is None else sizes
-    records: list[LabelledRecord] = []
-    for source in SOURCES:
-        records += [LabelledRecord(t, "clean", source) for t in sample_clean(source, sizes[source], seed, True)]
-    for cat in CATEGORIES:
-        records += [LabelledRecord(t, cat, "spam_corpus") for t in spam_texts(cat, sizes[cat], seed, True)]
-    random.Random(seed).shuffle(records)
-    sha = write_labelled(out, records)
+    records = labelled_set(out, seed, DEFAULT_EVAL_SIZES if sizes is None else sizes, held_out_side=True)
+    sha = sha256_file(out)
     counts = dict(sorted(Counter(f"{r.label}/{r.source}" for r in records).items()))
     return {"path": str(out), "sha256": sha, "records": len(records), "counts": counts, "seed": seed}
 
