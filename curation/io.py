@@ -56,6 +56,7 @@ class ReadConfig:
     id_column: str | None = None  # None: ids are made from the source file and line/row, stable across runs
     url_column: str = "url"  # optional; travels in its own column for URL rules downstream
     batch_rows: int = 8192  # documents per record batch; bounds memory per reader
+    max_line_bytes: int = 64 << 20  # a longer JSON line is quarantined (line_too_long) unread: bounded memory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,9 +230,42 @@ def _open_binary(src: Source) -> IO[bytes]:
     if src.compression == "gzip":
         return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
     if src.compression == "zstd":
-        reader = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True, closefd=True)
-        return io.BufferedReader(reader)  # type: ignore[arg-type]
+        return io.BufferedReader(_ZstdRaw(f))
     return f
+
+
+class _ZstdRaw(io.RawIOBase):
+    """A zstd stream (one or more frames) that, unlike zstandard's stream_reader, says when it is cut short."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self._f = f
+        self._d = zstandard.ZstdDecompressor().decompressobj()
+        self._buf = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        while not self._buf and not self._done:
+            chunk = self._f.read(1 << 16)
+            if self._d.eof:  # a frame ended: the rest, if any, is another frame
+                chunk = self._d.unused_data + chunk
+                if not chunk:
+                    self._done = True
+                    break
+                self._d = zstandard.ZstdDecompressor().decompressobj()
+            elif not chunk:
+                raise EOFError("zstd stream ends inside a frame: the file is truncated")
+            self._buf = self._d.decompress(chunk)
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
 
 
 def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
@@ -243,12 +277,26 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
     with_text = 0
     first_keys: list[str] | None = None
     with _open_binary(src) as f:
-        it = iter(f)
         while True:
             try:
-                raw = next(it)
-            except StopIteration:
-                break
+                raw = f.readline(cfg.max_line_bytes + 1)
+                if not raw:
+                    break
+                if len(raw) > cfg.max_line_bytes and not raw.endswith(b"\n"):
+                    lineno += 1
+                    skipped = len(raw) + _skip_rest_of_line(f)
+                    out.quarantined.append(
+                        quarantine_record(
+                            src.name,
+                            lineno,
+                            "line_too_long",
+                            f"line of {skipped:,} bytes is over max_line_bytes = {cfg.max_line_bytes:,}",
+                            raw[:QUARANTINE_RAW_MAX_BYTES],
+                        )
+                    )
+                    if out.full():
+                        yield out.take()
+                    continue
             except (EOFError, OSError, zstandard.ZstdError) as e:
                 out.quarantined.append(
                     quarantine_record(
@@ -296,6 +344,16 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
         raise InputError(_missing_column_message(src.name, text_key, first_keys or [], "--text-column"))
     if out.pending():
         yield out.take()
+
+
+def _skip_rest_of_line(f: IO[bytes], chunk: int = 1 << 20) -> int:
+    """Read to the end of the current line in bounded chunks; returns the bytes skipped."""
+    n = 0
+    while True:
+        piece = f.readline(chunk)
+        n += len(piece)
+        if not piece or piece.endswith(b"\n"):
+            return n
 
 
 def _jsonl_record(
@@ -451,7 +509,12 @@ READERS = {"jsonl": read_jsonl, "parquet": read_parquet, "arrow": read_arrow, "t
 
 
 def read_source(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
-    """Stream one source with the reader for its kind."""
+    """Stream one source with the reader for its kind; a file that cannot be opened is a clear InputError."""
+    try:
+        with open(src.path, "rb"):
+            pass
+    except OSError as e:
+        raise InputError(f"cannot read {src.name}: {e.strerror}; fix its permissions or leave it out") from e
     return READERS[src.kind](src, cfg)
 
 

@@ -67,6 +67,7 @@ class CurateConfig:
     filters: FilterConfig = FilterConfig()
     dedup: DedupConfig = DedupConfig()
     batch_rows: int = 8192  # documents read and normalised at once; bounds reader memory
+    max_line_bytes: int = 64 << 20  # longer JSON lines are quarantined unread (line_too_long): bounded memory
     work_part_rows: int = 100_000  # rows per intermediate part: the unit of parallel work in later steps
     shard_rows: int = 250_000  # rows per output Parquet file (kept, rejected, quarantine)
     row_group_rows: int = 4096  # Parquet row group; small enough for streaming readers, big enough for zstd
@@ -76,14 +77,19 @@ class CurateConfig:
     def __post_init__(self) -> None:
         if not self.text_column:
             raise ConfigError("CurateConfig.text_column must not be empty")
-        for name, hi in (("batch_rows", 1 << 20), ("work_part_rows", 1 << 30), ("shard_rows", 1 << 30)):
+        for name, hi in (
+            ("batch_rows", 1 << 20),
+            ("work_part_rows", 1 << 30),
+            ("shard_rows", 1 << 30),
+            ("max_line_bytes", 1 << 40),
+        ):
             check_range(self, name, 1, hi)
         check_range(self, "row_group_rows", 1, 1 << 20)  # a part smaller than a row group is one row group
         check_range(self, "workers", 1, 256)
 
     @property
     def read(self) -> ReadConfig:
-        return ReadConfig(self.text_column, self.id_column, self.url_column, self.batch_rows)
+        return ReadConfig(self.text_column, self.id_column, self.url_column, self.batch_rows, self.max_line_bytes)
 
 
 # ------------------------------------------------------------------------------------------------ work paths
