@@ -120,6 +120,13 @@ def discover(inputs: Sequence[str | Path], exclude: Path | None = None) -> tuple
     seen: set[Path] = set()
 
     def add(src: Source) -> None:
+        try:
+            with open(src.path, "rb"):
+                pass
+        except OSError as e:
+            raise InputError(
+                f"cannot read {src.name}: {e.strerror}; fix it (permissions, a broken link) or leave it out"
+            ) from e
         key = src.path.resolve()
         if key in seen:
             log.warning("input %s given more than once; read once", src.name)
@@ -509,12 +516,7 @@ READERS = {"jsonl": read_jsonl, "parquet": read_parquet, "arrow": read_arrow, "t
 
 
 def read_source(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
-    """Stream one source with the reader for its kind; a file that cannot be opened is a clear InputError."""
-    try:
-        with open(src.path, "rb"):
-            pass
-    except OSError as e:
-        raise InputError(f"cannot read {src.name}: {e.strerror}; fix its permissions or leave it out") from e
+    """Stream one source with the reader for its kind (discover has checked that it opens)."""
     return READERS[src.kind](src, cfg)
 
 

@@ -110,3 +110,13 @@ def test_fuzz_normalize_is_idempotent_and_clean(text: str) -> None:
     once = normalize(text, cfg)
     assert normalize(once, cfg) == once
     assert once == once.strip() and "\x00" not in once and "  " not in once and "\n\n\n" not in once
+
+
+def test_an_unreadable_file_in_a_folder_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    d = tmp_path / "in"
+    d.mkdir()
+    write_jsonl(d / "a.jsonl", [{"text": EN_A}])
+    (d / "gone.jsonl").symlink_to(tmp_path / "nowhere.jsonl")  # listed, but cannot be opened
+    assert main(["curate", str(d), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "gone.jsonl" in err

@@ -219,3 +219,19 @@ def test_tokenizer_train(small_corpus: dict[str, Path], tmp_path: Path, capsys: 
         ["tokenizer", "train", str(small_corpus["news"]), "--vocab-size", "10", "--out", str(out)], capsys
     )
     assert code == 2 and "vocab_size" in err
+
+
+@pytest.mark.parametrize("name", ["mistral-v3", "mistral-tekken"])
+@pytest.mark.parametrize("cut", [0.5, 0.999])
+def test_truncated_sentencepiece_and_tekken_files_exit_2(
+    name: str, cut: float, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tokenizer.vocab import load_vocab
+
+    src = Path(load_vocab(name).source)
+    data = src.read_bytes()
+    path = tmp_path / ("broken.model" if name == "mistral-v3" else "broken.json")
+    path.write_bytes(data[: int(len(data) * cut)])
+    code, stdout, err = run_sieve(["audit", str(path)], capsys)
+    assert code == 2 and stdout == ""
+    assert err.startswith("error: ") and str(path) in err
