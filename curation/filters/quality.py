@@ -56,9 +56,10 @@ def _top_ngram_share(us: list[str], n: int, total_chars: int) -> float:
     if len(us) < n * 2:
         return 0.0
     grams = Counter(zip(*(us[i:] for i in range(n)), strict=False))
-    gram, count = max(grams.items(), key=lambda kv: kv[1])
+    count = max(grams.values())
     if count < 2:
         return 0.0
+    gram = max(grams, key=grams.__getitem__)
     return count * sum(map(len, gram)) / max(1, total_chars)
 
 
