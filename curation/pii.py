@@ -27,6 +27,11 @@ IPV4_RE = re.compile(
 )
 IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
 
+# Cheap necessary conditions, checked first: most documents hold no PII, and the full patterns are slow.
+_MAYBE_PHONE = re.compile(r"\d{7}|\d[-\s]\d{3,4}[-\s]?\d|\+\d|\(\d{3}\)")
+_MAYBE_ID = re.compile(r"\d{17}")
+_MAYBE_IPV4 = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -58,7 +63,7 @@ def scrub(text: str, config: PiiConfig) -> tuple[str, Counter[str]]:
     if config.email and "@" in text:
         text, n = EMAIL_RE.subn("<EMAIL>", text)
         counts["email"] += n
-    if config.id_number:
+    if config.id_number and _MAYBE_ID.search(text):
 
         def _id(m: re.Match[str]) -> str:
             if valid_cn_id(m.group(0)):
@@ -67,13 +72,13 @@ def scrub(text: str, config: PiiConfig) -> tuple[str, Counter[str]]:
             return m.group(0)
 
         text = CN_ID_RE.sub(_id, text)
-    if config.ip and "." in text:
+    if config.ip and _MAYBE_IPV4.search(text):
         text, n = IPV4_RE.subn("<IP>", text)
         counts["ip"] += n
     if config.ip and ":" in text:
         text, n = IPV6_RE.subn("<IP>", text)
         counts["ip"] += n
-    if config.phone:
+    if config.phone and _MAYBE_PHONE.search(text):
         text, n = PHONE_RE.subn("<PHONE>", text)
         counts["phone"] += n
     return text, +counts
