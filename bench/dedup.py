@@ -47,6 +47,7 @@ def run_sieve(corpus: Corpus, cache: Path, workers: int, profile: bool = False) 
     """sieve's curate stage (filters off) on the corpus; decisions read back from OUT/rejected."""
     out = cache / "runs" / f"sieve-{corpus.n_docs}{'-profile' if profile else ''}"
     result_file = out.with_suffix(".result.json")
+    shutil.rmtree(out, ignore_errors=True)  # curate reuses an up-to-date output: every run here starts afresh
     cmd = [sys.executable, str(BENCH / "child_sieve.py"), "--out", str(out), "--result", str(result_file)]
     cmd += ["--workers", str(workers), *(["--profile"] if profile else []), *map(str, corpus.shards)]
     m = run_measured(cmd, out.with_suffix(".log"))
@@ -332,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_profile and corpus.n_docs >= BLOCK_DOCS and base["docs_per_s"] < SIEVE_TARGET_DOCS_S:
         with console.status(f"profiling sieve (1 worker) on the first {sub.n_docs:,} documents"):
             out = cache / "runs" / f"sieve-{sub.n_docs}-profile"
+            shutil.rmtree(out, ignore_errors=True)
             result_file = out.with_suffix(".result.json")
             cmd = [sys.executable, str(BENCH / "child_sieve.py"), "--out", str(out), "--result", str(result_file)]
             run_measured([*cmd, "--workers", "1", "--profile", *map(str, sub.shards)], out.with_suffix(".log"))

@@ -347,6 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tokenizer_parser(sub)
     add_audit_parser(sub)
+    from flows.cli_train import add_tokenize_parser, add_train_parser
+
+    add_tokenize_parser(sub)
+    add_train_parser(sub)
     _add_run(sub)
     _add_serve(sub)
     return parser

@@ -18,13 +18,13 @@ from rich.progress import (
 class RichProgress:
     """One bar per stage; a stage with an unknown total shows a count and a spinner."""
 
-    def __init__(self, console: Console | None = None, enabled: bool = True) -> None:
+    def __init__(self, console: Console | None = None, enabled: bool = True, unit: str = "docs") -> None:
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description:<24}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("docs"),
+            TextColumn(unit),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=console or Console(stderr=True),

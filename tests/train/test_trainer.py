@@ -1,0 +1,83 @@
+"""The trainer on CPU: loss falls on a tiny corpus; resume from a checkpoint gives the uninterrupted next loss."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from curation.config import ConfigError
+from tests.train.test_shards import corpus  # noqa: F401 - the shared fixture
+from train.shards import TokenizeConfig, tokenize_shards
+from train.trainer import TrainConfig, lr_at, train
+
+TINY = TrainConfig(
+    n_layer=2, n_head=2, n_embd=32, seq_len=32, batch_size=4, max_steps=60, lr=3e-3, min_lr=3e-4, warmup_steps=5,
+    eval_interval_steps=20, eval_batches=2, eval_fraction=0.1, checkpoint_interval_steps=20, seed=3,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tokens(corpus: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    kept, tok = corpus
+    out = tmp_path_factory.mktemp("tokens")
+    tokenize_shards([kept], tok, out, TokenizeConfig())
+    return out
+
+
+def test_loss_falls_and_outputs_are_written(tokens: Path, tmp_path: Path) -> None:
+    s = train(tokens, tmp_path / "run", TINY)
+    hist = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    first = sum(h["loss"] for h in hist[:5]) / 5
+    last = sum(h["loss"] for h in hist[-5:]) / 5
+    assert last < first - 0.8, (first, last)  # from ~ln(300) = 5.7 nats
+    assert s["eval"]["loss"] is not None and 0 < s["eval"]["bpb"] < 10
+    assert (tmp_path / "run" / "checkpoint" / "model.safetensors").exists()
+    assert s["mfu"] is None and s["device"] == "cpu"
+
+
+def test_resume_gives_the_same_next_step_loss(tokens: Path, tmp_path: Path) -> None:
+    cfg = dataclasses.replace(TINY, max_steps=12, checkpoint_interval_steps=6, eval_interval_steps=6)
+    full = train(tokens, tmp_path / "full", cfg)
+    assert full["steps"] == 12
+    ref = [json.loads(line)["loss"] for line in (tmp_path / "full" / "history.jsonl").read_text().splitlines()]
+
+    # a run stopped after its step-6 checkpoint, then resumed with the same config
+    part = tmp_path / "part"
+    train(tokens, part, dataclasses.replace(cfg, max_steps=6))
+    ckpt = json.loads((part / "checkpoint" / "checkpoint.json").read_text())
+    ckpt["extra"]["train_config"] = json.loads(json.dumps(dataclasses.asdict(cfg)))  # as if max_steps were 12
+    (part / "checkpoint" / "checkpoint.json").write_text(json.dumps(ckpt))
+    train(tokens, part, cfg)
+    resumed = [json.loads(line)["loss"] for line in (part / "history.jsonl").read_text().splitlines()]
+    assert resumed[6] == pytest.approx(ref[6], rel=1e-6, abs=1e-6)
+    assert resumed[-1] == pytest.approx(ref[-1], rel=1e-5, abs=1e-5)
+
+
+def test_schedule_and_config_errors() -> None:
+    assert lr_at(0, TINY) == pytest.approx(TINY.lr / 5)
+    assert lr_at(4, TINY) == pytest.approx(TINY.lr)
+    assert lr_at(TINY.max_steps, TINY) == pytest.approx(TINY.min_lr)
+    with pytest.raises(ConfigError, match="TrainConfig.lr = -1"):
+        TrainConfig(lr=-1)
+
+
+def test_cli_tokenize_and_train_with_a_toml_config(corpus: tuple[Path, Path], tmp_path: Path, capsys) -> None:  # noqa: F811
+    from flows.cli import main
+
+    kept, tok = corpus
+    assert main(["tokenize", str(kept), "--tokenizer", str(tok), "--out", str(tmp_path / "tokens")]) == 0
+    (tmp_path / "train.toml").write_text(
+        "n_layer = 1\nn_head = 2\nn_embd = 16\nseq_len = 16\nbatch_size = 2\nmax_steps = 3\neval_fraction = 0.1\n"
+    )
+    argv = ["train", str(tmp_path / "tokens"), "--out", str(tmp_path / "run"), "--config", str(tmp_path / "train.toml")]
+    assert main([*argv, "-q"]) == 0
+    assert "3 steps on cpu" in capsys.readouterr().out
+    (tmp_path / "bad.toml").write_text("n_layer = 0\n")
+    assert (
+        main(["train", str(tmp_path / "tokens"), "--out", str(tmp_path / "r2"), "--config", str(tmp_path / "bad.toml")])
+        == 2
+    )
+    assert "TrainConfig.n_layer = 0" in capsys.readouterr().err
