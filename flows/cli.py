@@ -283,6 +283,14 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     console.print(f"audit report:   {result['audit']['paths']['html']}")
     if result["audit_raw"]:
         console.print(f"raw audit:      {result['audit_raw']['paths']['html']}")
+    console.print(f"token shards:   {args.out / 'tokens'} ({result['tokens']['tokens']:,} tokens)")
+    if result["train"]:
+        t = result["train"]
+        ev = t["eval"] or {}
+        console.print(
+            f"model:          {t['checkpoint']} ({t['steps']} steps, eval loss {ev.get('loss', float('nan')):.3f}, "
+            f"{ev.get('bpb', float('nan')):.3f} bits/byte)"
+        )
     return EXIT_OK
 
 

@@ -1,7 +1,8 @@
 """Prefect flows: thin over the library stages. A flow body reads like a table of contents.
 
-`pipeline` = curate -> train a BPE on the kept shards -> audit it with the kept shards as corpus; with the raw
-baseline on, the same BPE is also trained on the raw (normalised, unfiltered) text and audited, side by side.
+`pipeline` = curate -> train a BPE on the kept shards -> audit it with the kept shards as corpus (with the raw
+baseline on, the same BPE is also trained on the raw, normalised but unfiltered, text and audited, side by side)
+-> token shards -> a compact GPT trained on them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from curation.pipeline import CurateConfig, curate
 from flows.tasks import prefect_mapper, publish_curate_summary
 from tokenizer.audit import AuditConfig
 from tokenizer.bpe import BpeConfig
+from train.shards import TokenizeConfig
+from train.trainer import TrainConfig
+
+# The demo's model: small enough to train for a few dozen steps on 2 CPU cores in under a minute.
+DEMO_TRAIN = TrainConfig(n_layer=2, n_head=2, n_embd=64, seq_len=128, batch_size=8, max_steps=40, warmup_steps=5,
+                         eval_interval_steps=20, eval_batches=4, checkpoint_interval_steps=40)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +44,8 @@ class PipelineConfig:
     )  # enough merges for phrases to form; 8 CJK chars max
     audit: AuditConfig = AuditConfig()
     raw_baseline: bool = True  # also train and audit a BPE on the unfiltered text: the before of before/after
+    tokenize: TokenizeConfig = TokenizeConfig()
+    train: TrainConfig | None = DEMO_TRAIN  # None: stop after the token shards
 
 
 def raw_config(cfg: CurateConfig) -> CurateConfig:
@@ -98,9 +107,38 @@ def audit_comparison_markdown(curated: dict[str, Any], raw: dict[str, Any] | Non
     return "\n".join(lines) + "\n"
 
 
+@flow(name="tokenize", log_prints=True)
+def tokenize_flow(shards: str, tokenizer_dir: str, out: str, config: TokenizeConfig = TokenizeConfig()) -> dict:  # noqa: B008
+    """Encode kept shards into Arrow IPC token shards."""
+    from train.shards import tokenize_shards
+
+    manifest = task(tokenize_shards, name="tokenize-shards", retries=1)(
+        [shards], Path(tokenizer_dir), Path(out), config
+    )
+    print(f"{manifest['tokens']:,} tokens in {len(manifest['shards'])} shard(s) -> {out}")
+    return manifest
+
+
+@flow(name="train", log_prints=True)
+def train_flow(tokdir: str, out: str, config: TrainConfig = TrainConfig()) -> dict:  # noqa: B008
+    """Train (or resume) the compact GPT on token shards; publishes the loss as an artifact."""
+    from train.trainer import train
+
+    summary = task(train, name="train-model")(tokdir, out, config)
+    ev = summary["eval"] or {}
+    create_markdown_artifact(
+        markdown=f"# sieve train\n\nsteps {summary['steps']}, loss {summary['final_loss']:.3f}, eval loss "
+        f"{ev.get('loss')}, bits/byte {ev.get('bpb')}, {summary['tokens_per_s']:,.0f} tokens/s on "
+        f"{summary['device']}\n\ncheckpoint: `{summary['checkpoint']}`\n",
+        key="train-summary",
+        description="training loss",
+    )
+    return summary
+
+
 @flow(name="pipeline", log_prints=True)
 def pipeline_flow(inputs: list[str], out: str, config: PipelineConfig = PipelineConfig()) -> dict[str, Any]:  # noqa: B008
-    """curate -> tokenizer -> audit (and the raw baseline beside it)."""
+    """curate -> tokenizer -> audit (and the raw baseline beside it) -> token shards -> train."""
     root = Path(out)
     curated = curate_flow(inputs, str(root / "curated"), config.curate)
     tok = train_tokenizer(str(root / "curated" / "kept"), str(root / "tokenizer"), config.bpe)
@@ -112,7 +150,18 @@ def pipeline_flow(inputs: list[str], out: str, config: PipelineConfig = Pipeline
         raw_report = audit_tokenizer(
             str(root / "tokenizer-raw"), str(root / "audit-raw"), config.audit, str(root / "raw" / "kept")
         )
+    tokens = tokenize_flow(
+        str(root / "curated" / "kept"), str(root / "tokenizer"), str(root / "tokens"), config.tokenize
+    )
+    trained = train_flow(str(root / "tokens"), str(root / "model"), config.train) if config.train else None
     body = "# sieve pipeline\n\n" + audit_comparison_markdown(report, raw_report)
     create_markdown_artifact(markdown=body, key="pipeline-summary", description="tokenizer audit, raw vs curated")
     print(body)
-    return {"curate": curated, "tokenizer": tok, "audit": report, "audit_raw": raw_report}
+    return {
+        "curate": curated,
+        "tokenizer": tok,
+        "audit": report,
+        "audit_raw": raw_report,
+        "tokens": tokens,
+        "train": trained,
+    }

@@ -115,8 +115,10 @@ def _token_bytes(manifest: dict[str, Any], vocab_size: int) -> np.ndarray:
 @torch.no_grad()
 def evaluate(model: GPT, ds: PackedDataset, cfg: TrainConfig, device: torch.device, token_bytes: np.ndarray) -> dict:
     """Mean loss (nats/token) and bits per byte on up to eval_batches batches of the held-out split."""
+    if len(ds) == 0:
+        return {"loss": None, "bpb": None, "tokens": 0}
     model.eval()
-    loader = PackedLoader(ds, cfg.batch_size, seed=0, shuffle=False, epochs=1)
+    loader = PackedLoader(ds, min(cfg.batch_size, len(ds)), seed=0, shuffle=False, epochs=1)  # small corpora
     nats = 0.0
     tokens = 0
     nbytes = 0
