@@ -48,8 +48,8 @@ def normalize(text: str, config: NormalizeConfig) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if config.nfkc and not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    if config.fullwidth_to_halfwidth and not text.isascii():
-        text = text.translate(_FULLWIDTH)
+    if config.fullwidth_to_halfwidth and not config.nfkc and not text.isascii():
+        text = text.translate(_FULLWIDTH)  # NFKC already maps full-width ASCII and U+3000 the same way
     if config.remove_control:
         text = _CONTROL_RE.sub("", text)
     if config.collapse_whitespace:
