@@ -124,6 +124,9 @@ def rows_float(matrix: np.ndarray, dtype_name: str, lo: int, hi: int) -> np.ndar
     return block.astype(np.float64)
 
 
+TIED_HEAD_NAME = re.compile(r"(^|\.)(lm_head|output)\.weight$")
+
+
 def find_embedding(path: str | Path, vocab_size: int, name: str | None = None) -> tuple[TensorInfo, np.ndarray]:
     """The token-embedding tensor: `name` if given, else the 2-D tensor named like an embedding with >= vocab rows."""
     path = Path(path)
@@ -135,6 +138,8 @@ def find_embedding(path: str | Path, vocab_size: int, name: str | None = None) -
         info = tensors[name]
     else:
         found = [t for t in tensors.values() if len(t.shape) == 2 and EMBEDDING_NAME.search(t.name)]
+        if not found:  # tied weights saved once, under the output head's name (sieve's own checkpoints do this)
+            found = [t for t in tensors.values() if len(t.shape) == 2 and TIED_HEAD_NAME.search(t.name)]
         fitting = [t for t in found if t.shape[0] >= vocab_size] or found
         if not fitting:
             raise CheckpointError(

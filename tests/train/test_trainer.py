@@ -81,3 +81,18 @@ def test_cli_tokenize_and_train_with_a_toml_config(corpus: tuple[Path, Path], tm
         == 2
     )
     assert "TrainConfig.n_layer = 0" in capsys.readouterr().err
+
+
+def test_audit_reads_the_trained_checkpoint(corpus: tuple[Path, Path], tokens: Path, tmp_path: Path) -> None:  # noqa: F811
+    from tokenizer.audit import AuditConfig, audit
+    from tokenizer.vocab import load_vocab
+
+    _, tok = corpus
+    train(tokens, tmp_path / "run", dataclasses.replace(TINY, max_steps=3))
+    report = audit(
+        load_vocab(str(tok)),
+        AuditConfig(use_classifier=False),
+        model=tmp_path / "run" / "checkpoint" / "model.safetensors",
+    ).to_dict()
+    assert report["undertrained"]["tensor"] == "lm_head.weight"  # tied: the embedding is saved once, as the head
+    assert report["undertrained"]["shape"][0] == 300
