@@ -90,6 +90,27 @@ def audit_tokenizer(tokenizer_dir: str, out: str, config: AuditConfig, corpus: s
     return {"summary": report["summary"], "paths": {k: str(v) for k, v in paths.items()}}
 
 
+@flow(name="tokenizer", log_prints=True)
+def tokenizer_flow(
+    shards: str,
+    tokenizer_out: str,
+    audit_out: str,
+    bpe: BpeConfig = BpeConfig(),  # noqa: B008
+    audit: AuditConfig = AuditConfig(),  # noqa: B008
+) -> dict[str, Any]:
+    """Train a BPE on kept shards, then audit it with those shards as the provenance corpus."""
+    tok = train_tokenizer(shards, tokenizer_out, bpe)
+    report = audit_tokenizer(tokenizer_out, audit_out, audit, shards)
+    flagged = {c: report["summary"]["by_category"].get(c, 0) for c in ("gambling", "adult", "spam")}
+    create_markdown_artifact(
+        markdown=f"# sieve tokenizer\n\n{tok['vocab_size']:,} tokens; flagged {flagged}\n\n"
+        f"report: `{report['paths']['html']}`\n",
+        key="tokenizer-audit",
+        description="flagged tokens of the trained BPE",
+    )
+    return {"tokenizer": tok, "audit": report}
+
+
 def audit_comparison_markdown(curated: dict[str, Any], raw: dict[str, Any] | None) -> str:
     """Flagged tokens by category: BPE on raw text beside BPE on curated text."""
     cats = sorted(
@@ -141,15 +162,17 @@ def pipeline_flow(inputs: list[str], out: str, config: PipelineConfig = Pipeline
     """curate -> tokenizer -> audit (and the raw baseline beside it) -> token shards -> train."""
     root = Path(out)
     curated = curate_flow(inputs, str(root / "curated"), config.curate)
-    tok = train_tokenizer(str(root / "curated" / "kept"), str(root / "tokenizer"), config.bpe)
-    report = audit_tokenizer(str(root / "tokenizer"), str(root / "audit"), config.audit, str(root / "curated" / "kept"))
+    cur = tokenizer_flow(
+        str(root / "curated" / "kept"), str(root / "tokenizer"), str(root / "audit"), config.bpe, config.audit
+    )
+    tok, report = cur["tokenizer"], cur["audit"]
     raw_report = None
     if config.raw_baseline:
         curate(inputs, root / "raw", raw_config(config.curate), mapper=prefect_mapper())
-        train_tokenizer(str(root / "raw" / "kept"), str(root / "tokenizer-raw"), config.bpe)
-        raw_report = audit_tokenizer(
-            str(root / "tokenizer-raw"), str(root / "audit-raw"), config.audit, str(root / "raw" / "kept")
+        raw = tokenizer_flow(
+            str(root / "raw" / "kept"), str(root / "tokenizer-raw"), str(root / "audit-raw"), config.bpe, config.audit
         )
+        raw_report = raw["audit"]
     tokens = tokenize_flow(
         str(root / "curated" / "kept"), str(root / "tokenizer"), str(root / "tokens"), config.tokenize
     )
