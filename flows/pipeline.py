@@ -87,7 +87,13 @@ def audit_tokenizer(tokenizer_dir: str, out: str, config: AuditConfig, corpus: s
 
     report = audit(load_vocab(tokenizer_dir), config, corpus=[corpus] if corpus else None).to_dict()
     paths = write_audit_reports(report, Path(out))
-    return {"summary": report["summary"], "paths": {k: str(v) for k, v in paths.items()}}
+    content = [t for t in report["tokens"] if set(t["categories"]) & {"gambling", "adult", "spam"}]
+    top = sorted(content, key=lambda t: (-t["score"], -t["chars"], t["id"]))[:10]
+    return {
+        "summary": report["summary"],
+        "paths": {k: str(v) for k, v in paths.items()},
+        "top_flagged": [{"id": t["id"], "token": t["rendered"], "categories": t["categories"]} for t in top],
+    }
 
 
 @flow(name="tokenizer", log_prints=True)
@@ -104,11 +110,23 @@ def tokenizer_flow(
     flagged = {c: report["summary"]["by_category"].get(c, 0) for c in ("gambling", "adult", "spam")}
     create_markdown_artifact(
         markdown=f"# sieve tokenizer\n\n{tok['vocab_size']:,} tokens; flagged {flagged}\n\n"
-        f"report: `{report['paths']['html']}`\n",
+        + top_flagged_markdown(report["top_flagged"])
+        + f"\nreport: `{report['paths']['html']}`\n",
         key="tokenizer-audit",
         description="flagged tokens of the trained BPE",
     )
     return {"tokenizer": tok, "audit": report}
+
+
+def top_flagged_markdown(top: list[dict[str, Any]]) -> str:
+    """The highest-scoring gambling/adult/spam tokens as a Markdown table (token text escaped)."""
+    from reports.render import md_escape
+
+    if not top:
+        return "No gambling, adult or spam tokens.\n"
+    rows = ["| id | token | categories |", "|---:|---|---|"]
+    rows += [f"| {t['id']} | {md_escape(t['token'])} | {', '.join(t['categories'])} |" for t in top]
+    return "\n".join(rows) + "\n"
 
 
 def audit_comparison_markdown(curated: dict[str, Any], raw: dict[str, Any] | None) -> str:

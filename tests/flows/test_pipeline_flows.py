@@ -62,6 +62,7 @@ def test_pipeline_flow_end_to_end_and_rerun_reuses(prefect_harness: None, tmp_pa
     raw = res["audit_raw"]["summary"]["by_category"]
     cur = res["audit"]["summary"]["by_category"]
     assert raw["gambling"] > cur["gambling"]
+    assert any("gambling" in t["categories"] for t in res["audit_raw"]["top_flagged"])
     stamp = (out / "tokenizer" / "tokenizer.json").stat().st_mtime_ns
     again = pipeline_flow([str(corpus)], str(out), cfg)
     assert again["audit"]["summary"] == res["audit"]["summary"]
