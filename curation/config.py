@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, get_args, get_type_hints
 
 T = TypeVar("T")
 
@@ -40,8 +40,9 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         hint = hints[name]
-        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
-            value = from_dict(hint, value)  # type: ignore[arg-type]
+        nested = [h for h in (hint, *get_args(hint)) if dataclasses.is_dataclass(h)]  # X, or X | None
+        if nested and isinstance(value, dict):
+            value = from_dict(nested[0], value)  # type: ignore[arg-type]
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[name] = value

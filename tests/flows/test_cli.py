@@ -118,3 +118,16 @@ def test_serve_without_a_server_says_how_to_start_one(capsys, monkeypatch) -> No
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     assert main(["serve", "data/landing", "--out", "data/out"]) == 2
     assert "prefect server start" in capsys.readouterr().err
+
+
+def test_pipeline_config_file_round_trips_nested_and_optional_sections(tmp_path: Path) -> None:
+    from curation.config import from_dict, to_dict
+    from flows.pipeline import PipelineConfig
+    from train.trainer import TrainConfig
+
+    data = to_dict(PipelineConfig())
+    data["train"]["max_steps"] = 7
+    data["bpe"]["vocab_size"] = 1000
+    cfg = from_dict(PipelineConfig, data)
+    assert isinstance(cfg.train, TrainConfig) and cfg.train.max_steps == 7 and cfg.bpe.vocab_size == 1000
+    assert from_dict(PipelineConfig, {**data, "train": None}).train is None
