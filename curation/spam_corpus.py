@@ -479,13 +479,10 @@ def _news_sentences() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=1)
 def _s2t_table() -> dict[int, str]:
     """OpenCC's simplified -> traditional character table (first candidate), for traditional-script variants."""
-    import importlib.util
-    from pathlib import Path
+    from curation.sources import package_dir
 
-    spec = importlib.util.find_spec("opencc")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("opencc-python-reimplemented is not installed; it ships the s2t character table")
-    path = Path(next(iter(spec.submodule_search_locations))) / "dictionary" / "STCharacters.txt"
+    folder = package_dir("opencc", "opencc-python-reimplemented is not installed; it ships the s2t character table")
+    path = folder / "dictionary" / "STCharacters.txt"
     table: dict[int, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         key, _, values = line.partition("\t")

@@ -61,16 +61,16 @@ class _T2S:
     """OpenCC's t2s tables compiled for speed: a translate table and the phrases that override it."""
 
     def __init__(self) -> None:
-        import importlib.util
-        from pathlib import Path
+        from curation.sources import package_dir
 
-        spec = importlib.util.find_spec("opencc")
-        if spec is None or not spec.submodule_search_locations:
-            raise FileNotFoundError(
+        folder = (
+            package_dir(
+                "opencc",
                 "the traditional -> simplified tables ship in `opencc-python-reimplemented`, which is not installed; "
-                "run `pip install opencc-python-reimplemented`"
+                "run `pip install opencc-python-reimplemented`",
             )
-        folder = Path(next(iter(spec.submodule_search_locations))) / "dictionary"
+            / "dictionary"
+        )
         chars = _read_opencc_table(folder / "TSCharacters.txt")
         phrases = _read_opencc_table(folder / "TSPhrases.txt")
         self.table: dict[int, str] = {ord(k): v for k, v in chars.items() if len(k) == 1 and k != v}

