@@ -27,7 +27,8 @@ from typing import Any
 from curation import sources
 from curation.config import check_range
 from curation.io import atomic_write_bytes, sha256_file
-from curation.text import fold, units
+from curation.text import fold
+from curation.unitarray import unit_lines
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,10 @@ class ClassifierConfig:
     min_count: int = 2  # [minCount] units seen once are noise (names, numbers); their n-grams still count
     seed: int = 1  # [seed] same data and seed, same model (with threads=1)
     threads: int = 1  # [thread] fastText is reproducible only single-threaded; training takes seconds anyway
-    quantize: bool = True  # product quantisation: a ~0.8 MB .ftz instead of a ~26 MB .bin, for ~10 s more training
+    # Product quantisation: a ~0.8 MB .ftz instead of a ~26 MB .bin, but every row is decoded from its codebooks at
+    # prediction: the .ftz predicted 3.5x slower on 1 KB documents (78 us vs 22 us), and scored no better on the
+    # evaluation set (1 clean document dropped with the .bin, 3 with the .ftz). The default model is the .bin.
+    quantize: bool = False
     quantize_cutoff: int = 30_000  # [cutoff] rows kept when quantising, by norm: 100k scored no better, 3x the file
     max_chars: int = 4000  # the head of each document the model reads, in training and prediction: bounded cost
 
@@ -88,11 +92,22 @@ class ClassifierConfig:
 
 def to_fasttext_line(text: str, max_chars: int = ClassifierConfig.max_chars) -> str:
     """The model's view of a text: folded units of its head, one line, separated by single spaces."""
-    line = " ".join(units(fold(text[:max_chars])))
-    # a unit may contain underscores: one that starts like a label would be read as a label
-    if _PREFIX in line:
-        line = " ".join("x" + t if t.startswith(_PREFIX) else t for t in line.split(" "))
-    return line
+    return to_fasttext_lines([text], max_chars)[0]
+
+
+_LINES_PER_CALL = 4096  # texts per unit_lines call: bounds the memory of its arrays (~40 bytes per character)
+
+
+def to_fasttext_lines(texts: Sequence[str], max_chars: int = ClassifierConfig.max_chars) -> list[str]:
+    """to_fasttext_line of many texts, with the units of all of them found at once (curation.unitarray)."""
+    lines: list[str] = []
+    for i in range(0, len(texts), _LINES_PER_CALL):
+        lines += unit_lines([fold(t[:max_chars]) for t in texts[i : i + _LINES_PER_CALL]])
+    for i, line in enumerate(lines):
+        # a unit may contain underscores: one that starts like a label would be read as a label
+        if _PREFIX in line:
+            lines[i] = " ".join("x" + t if t.startswith(_PREFIX) else t for t in line.split(" "))
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -179,11 +194,11 @@ def train_classifier(labelled_jsonl: Path, out: Path, config: ClassifierConfig =
     counts = Counter(r.label for r in records)
     if len(counts) < 2:
         raise LabelledDataError(f"{labelled_jsonl}: labels {dict(counts)}; training needs at least two of {LABELS}")
-    lines = []
-    for r in records:
-        toks = to_fasttext_line(r.text, config.max_chars)
-        if toks:
-            lines.append(f"{_PREFIX}{r.label} {toks}\n")
+    lines = [
+        f"{_PREFIX}{r.label} {toks}\n"
+        for r, toks in zip(records, to_fasttext_lines([r.text for r in records], config.max_chars), strict=True)
+        if toks
+    ]
     random.Random(config.seed).shuffle(lines)  # fastText reads in file order: sorted input would bias the last epochs
     t0 = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -291,7 +306,7 @@ class ContentClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """(label, probability) per text; a text with no units is ("clean", 0.0): there is nothing to judge."""
-        lines = [to_fasttext_line(t, self.max_chars) for t in texts]
+        lines = to_fasttext_lines(texts, self.max_chars)
         todo = [i for i, line in enumerate(lines) if line]
         out: list[tuple[str, float]] = [("clean", 0.0)] * len(lines)
         if todo:
@@ -311,7 +326,7 @@ SOURCES = ("news", "reviews", "english")  # clean sources: People's Daily 1998, 
 
 def default_model_path() -> Path:
     """Where the default model lives: inside the package, git-ignored, built by build_default_model()."""
-    return Path(__file__).parent / "data" / "models" / "content.ftz"
+    return Path(__file__).parent / "data" / "models" / "content.bin"
 
 
 def held_out(text: str) -> bool:

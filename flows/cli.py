@@ -146,9 +146,11 @@ def _add_classifier(sub: argparse._SubParsersAction) -> None:
         help="train on a labelled JSONL ({text, label} with label clean|gambling|adult|spam)",
     )
     t.add_argument("labelled", type=Path, metavar="LABELLED.jsonl")
-    t.add_argument("--out", required=True, type=Path, help="model file: .ftz (quantised, default) or .bin")
+    t.add_argument("--out", required=True, type=Path, help="model file: .bin (default) or .ftz (--quantize)")
     t.add_argument("--epochs", type=int)
-    t.add_argument("--no-quantize", action="store_true", help="keep the full model (.bin)")
+    t.add_argument(
+        "--quantize", action="store_true", help="product-quantise to a ~30x smaller .ftz that predicts ~3.5x slower"
+    )
     t.set_defaults(func=cmd_classifier_train)
     b = csub.add_parser(
         "build-default",
@@ -165,8 +167,8 @@ def cmd_classifier_train(args: argparse.Namespace, console: Console) -> int:
     kw: dict = {}
     if args.epochs is not None:
         kw["epochs"] = args.epochs
-    if args.no_quantize:
-        kw["quantize"] = False
+    if args.quantize:
+        kw["quantize"] = True
     meta = train_classifier(args.labelled, args.out, ClassifierConfig(**kw))
     console.print(f"model: {args.out}  labels: {meta.get('label_counts', meta.get('labels'))}")
     return EXIT_OK

@@ -51,7 +51,7 @@ class AuditConfig:
     categories: tuple[str, ...] = CATEGORIES  # every check; drop `unreachable` to skip the encoder (~0.7 s on o200k)
     lexicon_min_weight: float = 0.0  # every lexicon term flags; its weight (0.3 for everyday 彩票) becomes the score
     use_classifier: bool = True  # the lexicon misses new brands and spellings; off gives a lexicon-only audit
-    classifier_model: str | None = None  # None: curate's default model (curation/data/models/content.ftz)
+    classifier_model: str | None = None  # None: curate's default model (curation/data/models/content.bin)
     classifier_min_cjk_chars: int = 3  # a 2-character token is one Chinese word: too little for a topic
     classifier_min_words: int = 2  # one English word is the lexicon's job; a phrase gives fastText context
     classifier_min_prob: float = 0.9  # fastText is overconfident on fragments: on o200k most of 0.5-0.9 is noise

@@ -19,7 +19,7 @@ class ClassifierFilterConfig:
     """Which model to run and how sure it must be before a document is dropped."""
 
     enabled: bool = True
-    model_path: str | None = None  # None: the default model, curation/data/models/content.ftz (build_default_model)
+    model_path: str | None = None  # None: the default model, curation/data/models/content.bin (build_default_model)
     # Per-category thresholds on the top label's probability. On the held-out evaluation set (curation.evaluate) the
     # clean documents the default model calls spam score 0.57-0.89 and 99% of spam scores >= 0.95: at 0.7, 2 of 3,640
     # clean documents are dropped and 99.9% of spam is caught; at 0.9, none and 99.6%. Synthetic spam is more

@@ -104,7 +104,7 @@ def test_classifier_train_then_curate_with_it(tmp_path: Path, tiny_corpus: Path,
         recs.append({"text": f"加微信 abc{i} 代开发票 兼职日结 刷单 日赚 点击这里", "label": "spam"})
     write_jsonl(tmp_path / "train.jsonl", recs)
     model = tmp_path / "m.bin"
-    assert main(["classifier", "train", str(tmp_path / "train.jsonl"), "--out", str(model), "--no-quantize"]) == 0
+    assert main(["classifier", "train", str(tmp_path / "train.jsonl"), "--out", str(model)]) == 0
     assert model.is_file()
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({"filters": {"classifier": {"model_path": str(model)}}}))
