@@ -10,9 +10,9 @@ import re
 import unicodedata
 
 # Han (basic, extension A, compatibility, extensions B-G), hiragana, katakana.
-_CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_UNIT_RE = re.compile(rf"[{_CJK_RANGES}]|[^\W{_CJK_RANGES}]+")
-_CJK_RE = re.compile(rf"[{_CJK_RANGES}]")
+CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_UNIT_RE = re.compile(rf"[{CJK_RANGES}]|[^\W{CJK_RANGES}]+")
+_CJK_RE = re.compile(rf"[{CJK_RANGES}]")
 
 
 def units(text: str) -> list[str]:
