@@ -85,10 +85,11 @@ def density(hits: CategoryHits, length: float, min_chars: float = DEFAULT_MIN_CH
     return 1000.0 * hits.weight / max(length, min_chars, 1.0)
 
 
-# The automaton runs over the UTF-8 bytes of the folded text written as hex digits. pyahocorasick finds a node's
-# child by a linear scan, so its speed falls with the alphabet: over str (a root with ~1,500 distinct first
-# characters) 1 KB takes ~180 us; over hex digits (16 children at most) ~20-40 us. A match must start on a byte
-# boundary (an even hex offset); UTF-8 never matches across character boundaries.
+# The automaton runs over the UTF-8 bytes of the folded text, each byte read as one latin-1 character.
+# pyahocorasick finds a node's child by a linear scan, so its speed falls with the alphabet: over str (a root with
+# ~1,500 distinct first characters) 1 KB takes ~180 us; over bytes (a root with a few dozen lead bytes and ASCII
+# letters) ~13 us, and over hex digits (16 children at most, twice the steps) ~18 us. UTF-8 is self-synchronising:
+# a key that is valid UTF-8 matches only on character boundaries.
 # Kind of each byte for word boundaries: 1 ASCII letter or `_` (`__slots__` is not the word "slots"), 2 digit,
 # 0 anything else (space, punctuation, every byte of a CJK character).
 _BYTE_KIND = bytes(
@@ -115,7 +116,7 @@ def _kind_before(b: bytes, i: int) -> int:
 class _Entry:
     term: str  # the term as reported (a plural form reports its singular)
     cats: tuple[tuple[str, float], ...]  # (category, weight); empty for a word that only triggers contact patterns
-    hex_len: int  # length of the key in hex digits
+    n_bytes: int  # length of the key in UTF-8 bytes
     start_kind: int  # kind of the key's first byte (see _BYTE_KIND): a neighbour of the same kind breaks the match
     end_kind: int
     triggers: tuple[str, ...] = ()  # contact patterns to run when this word occurs (anywhere, no word boundary)
@@ -123,7 +124,7 @@ class _Entry:
 
 def _entry(key: str, term: str, cats: tuple[tuple[str, float], ...], triggers: tuple[str, ...] = ()) -> _Entry:
     b = key.encode("utf-8")
-    return _Entry(term, cats, 2 * len(b), _BYTE_KIND[b[0]], _BYTE_KIND[b[-1]], triggers)
+    return _Entry(term, cats, len(b), _BYTE_KIND[b[0]], _BYTE_KIND[b[-1]], triggers)
 
 
 def _count_contacts(name: str, folded: str) -> int:
@@ -270,7 +271,7 @@ class Lexicon:
         for key in sorted(by_key.keys() | triggers.keys()):
             name, cats = by_key.get(key, (key, {}))
             entry = _entry(key, name, tuple(sorted(cats.items())), triggers.get(key, ()))
-            self._automaton.add_word(key.encode("utf-8").hex(), entry)
+            self._automaton.add_word(key.encode("utf-8").decode("latin-1"), entry)
         self._automaton.make_automaton()
 
     def _find(self, folded: str) -> tuple[list[tuple[int, int, _Entry]], set[str]]:
@@ -279,11 +280,8 @@ class Lexicon:
         n = len(b)
         found: list[tuple[int, int, _Entry]] = []
         triggered: set[str] = set()
-        for end, entry in self._automaton.iter(b.hex()):
-            start = end - entry.hex_len + 1
-            if start & 1:
-                continue  # starts inside a byte: not a match
-            bs, be = start >> 1, (end + 1) >> 1
+        for end, entry in self._automaton.iter(b.decode("latin-1")):
+            bs, be = end + 1 - entry.n_bytes, end + 1
             if entry.triggers:
                 triggered.update(entry.triggers)
                 if not entry.cats:

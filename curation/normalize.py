@@ -35,8 +35,9 @@ _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # ZWJ/ZWNJ (U+200C/D) stay: Indic scripts and emoji sequences need them.
 _INVISIBLE = "\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 _CONTROL_RE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_INVISIBLE}]")
-_HSPACE_RE = re.compile(r"[^\S\n]+")  # whitespace other than newline
-_SPACE_AROUND_NL_RE = re.compile(r" ?\n ?")
+# Each pattern matches only what it changes, so that ordinary text (single spaces, bare newlines) costs one scan:
+_HSPACE_RE = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # runs of whitespace other than newline, or one that is not " "
+_SPACE_AROUND_NL_RE = re.compile(r" \n ?|\n ")  # a space before or after a newline
 _MANY_NL_RE = re.compile(r"\n{3,}")
 
 
@@ -46,7 +47,7 @@ def normalize(text: str, config: NormalizeConfig) -> str:
         text = text[: config.max_chars]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if config.nfkc and not text.isascii():
+    if config.nfkc and not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     if config.fullwidth_to_halfwidth and not config.nfkc and not text.isascii():
         text = text.translate(_FULLWIDTH)  # NFKC already maps full-width ASCII and U+3000 the same way
@@ -55,6 +56,7 @@ def normalize(text: str, config: NormalizeConfig) -> str:
     if config.collapse_whitespace:
         text = _HSPACE_RE.sub(" ", text)
         text = _SPACE_AROUND_NL_RE.sub("\n", text)
-        text = _MANY_NL_RE.sub("\n\n", text)
+        if "\n\n\n" in text:
+            text = _MANY_NL_RE.sub("\n\n", text)
         text = text.strip()
     return text

@@ -28,7 +28,9 @@ IPV4_RE = re.compile(
 IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
 
 # Cheap necessary conditions, checked first: most documents hold no PII, and the full patterns are slow.
-_MAYBE_PHONE = re.compile(r"\d{7}|\d[-\s]\d{3,4}[-\s]?\d|\+\d|\(\d{3}\)")
+# _MAYBE_DIGITS is necessary for a phone and an ID number (17 digits in a row); the placeholders put in for other
+# kinds hold no digit, so a text without it has neither after them either.
+_MAYBE_DIGITS = re.compile(r"\d(?:\d{6}|[-\s]\d{3,4}[-\s]?\d)|\+\d|\(\d{3}\)")
 _MAYBE_ID = re.compile(r"\d{17}")
 _MAYBE_IPV4 = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
 
@@ -63,7 +65,8 @@ def scrub(text: str, config: PiiConfig) -> tuple[str, Counter[str]]:
     if config.email and "@" in text:
         text, n = EMAIL_RE.subn("<EMAIL>", text)
         counts["email"] += n
-    if config.id_number and _MAYBE_ID.search(text):
+    digits = (config.id_number or config.phone) and _MAYBE_DIGITS.search(text) is not None
+    if config.id_number and digits and _MAYBE_ID.search(text):
 
         def _id(m: re.Match[str]) -> str:
             if valid_cn_id(m.group(0)):
@@ -75,10 +78,10 @@ def scrub(text: str, config: PiiConfig) -> tuple[str, Counter[str]]:
     if config.ip and _MAYBE_IPV4.search(text):
         text, n = IPV4_RE.subn("<IP>", text)
         counts["ip"] += n
-    if config.ip and ":" in text:
+    if config.ip and text.count(":") >= 7:  # an IPv6 address has seven
         text, n = IPV6_RE.subn("<IP>", text)
         counts["ip"] += n
-    if config.phone and _MAYBE_PHONE.search(text):
+    if config.phone and digits:
         text, n = PHONE_RE.subn("<PHONE>", text)
         counts["phone"] += n
     return text, +counts
