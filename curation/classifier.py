@@ -27,7 +27,7 @@ from typing import Any
 from curation import sources
 from curation.config import check_range
 from curation.io import atomic_write_bytes, sha256_file
-from curation.text import fold
+from curation.text import fold_all
 from curation.unitarray import unit_lines
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def to_fasttext_lines(texts: Sequence[str], max_chars: int = ClassifierConfig.ma
     """to_fasttext_line of many texts, with the units of all of them found at once (curation.unitarray)."""
     lines: list[str] = []
     for i in range(0, len(texts), _LINES_PER_CALL):
-        lines += unit_lines([fold(t[:max_chars]) for t in texts[i : i + _LINES_PER_CALL]])
+        lines += unit_lines(fold_all([t[:max_chars] for t in texts[i : i + _LINES_PER_CALL]]))
     for i, line in enumerate(lines):
         # a unit may contain underscores: one that starts like a label would be read as a label
         if _PREFIX in line:

@@ -322,9 +322,11 @@ class Lexicon:
         contacts: also count CONTACT_PATTERNS (QQ/WeChat/phone lines): as spam terms, and as terms of any other
         category that matched a term of its own.
         """
+        found, triggered = self._find(folded)
+        if not found and not triggered and not (contacts and any(_count_contacts(p, folded) for p in _ALWAYS_RUN)):
+            return {cat: CategoryHits(0, {}, 0.0) for cat in CATEGORIES}  # most clean text: nothing at all
         counts: dict[str, dict[str, int]] = {cat: {} for cat in CATEGORIES}
         weights: dict[str, dict[str, float]] = {cat: {} for cat in CATEGORIES}
-        found, triggered = self._find(folded)
         found.sort(key=lambda m: (m[0], -m[1]))
         last_end = 0
         for bs, be, entry in found:  # leftmost-longest, no overlaps: 重庆时时彩 is one hit, not two

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 # Han (basic, extension A, compatibility, extensions B-G), hiragana, katakana.
 CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -175,3 +176,16 @@ def fold(text: str) -> str:
         return text.lower()
     text = unicodedata.normalize("NFKC", text)
     return t2s(text).lower()
+
+
+_last_folds: dict[str, str] = {}
+
+
+def fold_all(texts: Sequence[str]) -> list[str]:
+    """fold() of every text. The folds of the previous call are remembered: the lexicon and the classifier filters
+    fold the same batch one after the other, and the second gets the first's work for the price of a lookup."""
+    global _last_folds
+    memo = _last_folds
+    out = [memo[t] if t in memo else fold(t) for t in texts]
+    _last_folds = dict(zip(texts, out, strict=True))
+    return out

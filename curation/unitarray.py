@@ -73,11 +73,35 @@ def class_counts(texts: Sequence[str], bits: Sequence[int]) -> dict[int, np.ndar
     return {bit: per_text((cls & bit) != 0, offsets) for bit in bits}
 
 
-def mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: spreads the bits of a polynomial hash (uint64, wrapping)."""
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+def _unit_ids(cp: np.ndarray, start: np.ndarray, chars: np.ndarray, is_word: np.ndarray) -> np.ndarray:
+    """Units.ids, compiled by numba: a word's id is a polynomial hash of its code points, spread by splitmix64's
+    finaliser, with the top bit set; a CJK unit's id is its code point."""
+    ids = np.empty(len(start), dtype=np.uint64)
+    for u in range(len(start)):
+        s = start[u]
+        if not is_word[u]:
+            ids[u] = np.uint64(cp[s])
+            continue
+        h = np.uint64(chars[u])
+        for j in range(s, s + chars[u]):
+            h = h * _B + np.uint64(cp[j])
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        ids[u] = (h ^ (h >> np.uint64(31))) | _WORD_ID_BIT
+    return ids
+
+
+_compiled: dict[object, object] = {}
+
+
+def compiled(fn):  # noqa: ANN001, ANN201 - returns a numba dispatcher of fn's signature
+    """fn compiled by numba on first use (numba is imported only then), cached on disk beside fn's module, so the
+    first process compiles (a second or two) and later ones load it."""
+    if fn not in _compiled:
+        import numba
+
+        _compiled[fn] = numba.njit(cache=True, nogil=True)(fn)
+    return _compiled[fn]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +114,7 @@ class Units:
     is_word: np.ndarray  # bool: a word (else a CJK character)
     cp: np.ndarray  # uint32: code points of the lower-cased texts, end to end
     offsets: np.ndarray  # int64[D + 1]: where each text starts in `cp`
-    kept: np.ndarray  # bool per code point: inside a unit (punctuation and spaces are not)
+    cls: np.ndarray  # uint8 per code point: its class bits (char_classes)
 
     @property
     def counts(self) -> np.ndarray:
@@ -105,24 +129,13 @@ class Units:
     @functools.cached_property
     def ids(self) -> np.ndarray:
         """uint64 per unit, equal for equal units: a CJK unit's code point; a word's 64-bit hash, top bit set."""
-        ids = self.first.astype(np.uint64)
-        if not self.is_word.any():
-            return ids
-        # A word's hash: the sum of cp[j] * B^(j - start) over its characters (uint64, wrapping), from one prefix sum
-        # over the word characters alone.
-        lengths = self.chars[self.is_word]
-        first_c = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=first_c[1:])
-        pos = np.arange(first_c[-1], dtype=np.int64) - np.repeat(first_c[:-1], lengths)  # position inside the word
-        powers = np.full(int(lengths.max()), _B, dtype=np.uint64)
-        powers[0] = 1
-        np.cumprod(powers, out=powers)
-        prefix = np.zeros(len(pos) + 1, dtype=np.uint64)
-        chars = self.cp[np.repeat(self.start[self.is_word], lengths) + pos].astype(np.uint64)
-        np.cumsum(chars * powers[pos], out=prefix[1:])
-        h = prefix[first_c[1:]] - prefix[first_c[:-1]]
-        ids[self.is_word] = mix64(h + lengths.astype(np.uint64)) | _WORD_ID_BIT
-        return ids
+        return compiled(_unit_ids)(self.cp, self.start, self.chars, self.is_word)
+
+    def count(self, bit: int) -> np.ndarray:
+        """How many characters of each text have the class bit. Lower-casing keeps the number of CJK characters,
+        letters, Han, kana and spaces of every code point (tested over all of them), so these counts hold for the
+        texts as given too."""
+        return per_text((self.cls & bit) != 0, self.offsets)
 
     def strings(self, d: int) -> list[str]:
         """The units of text d as strings (for tests and debugging: slow)."""
@@ -133,26 +146,66 @@ class Units:
         ]
 
 
+def _split_units(cp: np.ndarray, offsets: np.ndarray, table: np.ndarray):  # noqa: ANN202 - numba
+    """One pass over the code points (compiled by numba): (unit starts, lengths, is-word flags, unit offsets per
+    text). A CJK character is a unit; a run of word characters is one, never across texts."""
+    n = len(cp)
+    start = np.empty(n, dtype=np.int64)
+    chars = np.empty(n, dtype=np.int64)
+    is_word = np.empty(n, dtype=np.bool_)
+    doc_start = np.empty(len(offsets), dtype=np.int64)
+    u = 0
+    for d in range(len(offsets) - 1):
+        doc_start[d] = u
+        in_word = False
+        for i in range(offsets[d], offsets[d + 1]):
+            k = table[cp[i]]
+            if k & CJK:
+                start[u] = i
+                chars[u] = 1
+                is_word[u] = False
+                u += 1
+                in_word = False
+            elif k & WORD:
+                if in_word:
+                    chars[u - 1] += 1
+                else:
+                    start[u] = i
+                    chars[u] = 1
+                    is_word[u] = True
+                    u += 1
+                    in_word = True
+            else:
+                in_word = False
+    doc_start[len(offsets) - 1] = u
+    return start[:u].copy(), chars[:u].copy(), is_word[:u].copy(), doc_start
+
+
+def _join_units(cp: np.ndarray, start: np.ndarray, chars: np.ndarray, doc_start: np.ndarray):  # noqa: ANN202
+    """The code points of each text's units joined by single spaces, end to end, and where each text's line
+    starts (compiled by numba)."""
+    out = np.empty(int(chars.sum()) + len(start), dtype=np.uint32)
+    line_start = np.empty(len(doc_start), dtype=np.int64)
+    o = 0
+    for d in range(len(doc_start) - 1):
+        line_start[d] = o
+        for u in range(doc_start[d], doc_start[d + 1]):
+            if u > doc_start[d]:
+                out[o] = 32
+                o += 1
+            for j in range(start[u], start[u] + chars[u]):
+                out[o] = cp[j]
+                o += 1
+    line_start[len(doc_start) - 1] = o
+    return out[:o], line_start
+
+
 def unit_arrays(texts: Sequence[str], lowered: bool = False) -> Units:
     """The units of every text, as `curation.text.units` splits them (texts are lower-cased unless lowered)."""
     cp, offsets = codepoints(texts if lowered else [t.lower() for t in texts])
-    n = len(cp)
-    cls = char_classes()[cp]
-    cjk = (cls & CJK) != 0
-    word = (cls & WORD) != 0
-    nonempty = offsets[:-1] < offsets[1:]
-    prev_word = np.zeros(n, dtype=bool)
-    prev_word[1:] = word[:-1]
-    prev_word[offsets[:-1][nonempty]] = False  # a word never continues from the previous text
-    next_word = np.zeros(n, dtype=bool)
-    next_word[:-1] = word[1:]
-    next_word[offsets[1:][nonempty] - 1] = False
-    starts = np.flatnonzero(cjk | (word & ~prev_word))
-    is_word = word[starts]
-    chars = np.ones(len(starts), dtype=np.int64)
-    chars[is_word] = np.flatnonzero(word & ~next_word) + 1 - starts[is_word]
-    doc_start = np.searchsorted(starts, offsets)
-    return Units(doc_start, starts, chars, is_word, cp, offsets, cjk | word)
+    table = char_classes()
+    start, chars, is_word, doc_start = compiled(_split_units)(cp, offsets, table)
+    return Units(doc_start, start, chars, is_word, cp, offsets, table[cp])
 
 
 def unit_lines(texts: Sequence[str]) -> list[str]:
@@ -160,18 +213,6 @@ def unit_lines(texts: Sequence[str]) -> list[str]:
     if not texts:
         return []
     u = unit_arrays(texts)
-    n = len(u.cp)
-    space = np.zeros(n, dtype=bool)
-    space[u.start] = True
-    space[u.start[u.doc_start[:-1][u.counts > 0]]] = False  # no space before the first unit of a text
-    vals = np.empty((n, 2), dtype=np.uint32)
-    vals[:, 0] = 32
-    vals[:, 1] = u.cp
-    mask = np.empty((n, 2), dtype=bool)
-    mask[:, 0] = space
-    mask[:, 1] = u.kept
-    out = vals[mask].tobytes().decode("utf-32-le", "surrogatepass")
-    ends = np.zeros(len(texts) + 1, dtype=np.int64)
-    ends[1:] = per_text(space, u.offsets) + per_text(u.kept, u.offsets)
-    np.cumsum(ends, out=ends)
-    return [out[a:b] for a, b in zip(ends[:-1].tolist(), ends[1:].tolist(), strict=True)]
+    out, ends = compiled(_join_units)(u.cp, u.start, u.chars, u.doc_start)
+    joined = out.tobytes().decode("utf-32-le", "surrogatepass")
+    return [joined[a:b] for a, b in zip(ends[:-1].tolist(), ends[1:].tolist(), strict=True)]

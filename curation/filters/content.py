@@ -14,7 +14,7 @@ from pathlib import Path
 from curation.config import ConfigError, check_range
 from curation.filters.base import Drop, Filter
 from curation.lexicon import CATEGORIES, DATA_DIR, DEFAULT_MIN_CHARS, Lexicon, density, effective_length
-from curation.text import fold
+from curation.text import fold, fold_all
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,12 +82,12 @@ class LexiconFilter(Filter):
         self._thresholds = {c: getattr(cfg, c) for c in CATEGORIES}
 
     def judge_one(self, text: str) -> Drop | None:
-        """Keep (None) or drop one document.
+        """Keep (None) or drop one document."""
+        return self._judge_folded(fold(text))
 
-        Of the categories over their thresholds, gambling and adult win over spam (a casino page that says
-        加微信 is a gambling page); among those, the one furthest over its density threshold decides.
-        """
-        folded = fold(text)
+    def _judge_folded(self, folded: str) -> Drop | None:
+        """Of the categories over their thresholds, gambling and adult win over spam (a casino page that says
+        加微信 is a gambling page); among those, the one furthest over its density threshold decides."""
         hits = self.lexicon.scan(folded)
         length = effective_length(folded)
         over: list[tuple[bool, float, str, float]] = []
@@ -105,4 +105,4 @@ class LexiconFilter(Filter):
 
     def judge(self, texts: Sequence[str], urls: Sequence[str | None]) -> list[Drop | None]:
         """One decision per document; URLs are not used (the URL filter reads them)."""
-        return [self.judge_one(t) for t in texts]
+        return [self._judge_folded(f) for f in fold_all(texts)]

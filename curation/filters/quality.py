@@ -14,7 +14,7 @@ import numpy as np
 
 from curation.config import check_range
 from curation.filters.base import Drop, Filter
-from curation.unitarray import CJK, LETTER, SPACE, Units, class_counts, per_text, unit_arrays
+from curation.unitarray import CJK, LETTER, SPACE, Units, compiled, per_text, unit_arrays
 
 _URL_RE = re.compile(r"(?:https?://|www\.)[!-~]+", re.IGNORECASE)  # URLs are ASCII; CJK text follows unspaced
 _BULLET_RE = re.compile(r"^\s*(?:[-*•●◆■▪·>]|\d+[.)、])\s")
@@ -86,8 +86,7 @@ class QualityFilter(Filter):
         c = self.config
         u = unit_arrays(texts)
         n_units = u.counts.tolist()
-        cls = class_counts(texts, (CJK, LETTER, SPACE))
-        n_cjk, n_letters, n_spaces = cls[CJK].tolist(), cls[LETTER].tolist(), cls[SPACE].tolist()
+        n_cjk, n_letters, n_spaces = (u.count(bit).tolist() for bit in (CJK, LETTER, SPACE))
         # Gopher's words, where the text is nearly CJK-free: units other than single CJK characters of U+3040-U+9FFF.
         first = u.first
         is_word = (u.chars > 1) | (first < 0x3040) | (first > 0x9FFF)
@@ -191,82 +190,82 @@ class _DocGrams:
         self.lens = lens
         self.lo = np.zeros(len(docs) + 1, dtype=np.int64)
         np.cumsum(lens, out=self.lo[1:])
-        total = int(self.lo[-1])
-        idx = np.arange(total, dtype=np.int64) + np.repeat(u.doc_start[docs] - self.lo[:-1], lens)
+        idx = np.arange(int(self.lo[-1]), dtype=np.int64) + np.repeat(u.doc_start[docs] - self.lo[:-1], lens)
         self.ids = u.ids[idx]
-        self.doc = np.repeat(np.arange(len(docs), dtype=np.int64), lens)
-        self.doc_len = np.repeat(lens, lens)  # per unit: its document's length and its position in it
-        self.pos = np.arange(total, dtype=np.int64) - np.repeat(self.lo[:-1], lens)
-        self.doc_salt = self.doc.astype(np.uint64) * _DOC_SALT
-        self.char_prefix = np.zeros(total + 1, dtype=np.int64)
+        self.char_prefix = np.zeros(len(idx) + 1, dtype=np.int64)
         np.cumsum(u.chars[idx], out=self.char_prefix[1:])
-        self._hashes: dict[int, np.ndarray] = {1: self.ids}
-
-    def _hash(self, n: int) -> np.ndarray:
-        """Polynomial hash (uint64, wrapping) of the n-gram starting at each unit, from those of shorter n-grams:
-        hash(a + b)[i] = hash(a)[i] * B^b + hash(b)[i + a]. A 15-gram costs 6 passes over the units, not 14."""
-        if n not in self._hashes:
-            b = n // 2
-            a = n - b
-            h = self._hash(a)[: len(self.ids) - n + 1] * np.uint64(pow(_GRAM_B, b, 1 << 64))
-            h += self._hash(b)[a:]
-            self._hashes[n] = h
-        return self._hashes[n]
-
-    def _counts(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For the documents of at least 2n units: (their indices, the start of every n-gram inside them, how often
-        that n-gram occurs in its document)."""
-        sel = np.flatnonzero(self.lens >= 2 * n)
-        if not len(sel):
-            empty = np.zeros(0, dtype=np.int64)
-            return sel, empty, empty
-        total = len(self.ids)
-        h = self._hash(n)
-        m = total - n + 1
-        inside = (self.pos[:m] + n <= self.doc_len[:m]) & (self.doc_len[:m] >= 2 * n)
-        starts = np.flatnonzero(inside)
-        key = h[starts] ^ self.doc_salt[starts]  # the same n-gram in another document is another key
-        order = np.argsort(key)
-        sk = key[order]
-        new = np.ones(len(sk), dtype=bool)
-        new[1:] = sk[1:] != sk[:-1]
-        first = np.flatnonzero(new)
-        sizes = np.diff(np.append(first, len(sk)))
-        count = np.empty(len(sk), dtype=np.int64)
-        count[order] = np.repeat(sizes, sizes)
-        return sel, starts, count
 
     def top_share(self, n: int) -> np.ndarray:
         """Share of each document's characters covered by its most frequent n-gram (0 below 2n units or when
         no n-gram repeats); of n-grams equally frequent, the one that occurs first."""
-        share = np.zeros(len(self.lens))
-        sel, starts, count = self._counts(n)
-        if not len(sel):
-            return share
-        doc = self.doc[starts]
-        new_doc = np.r_[True, doc[1:] != doc[:-1]]
-        best = np.maximum.reduceat(count, np.flatnonzero(new_doc))  # per selected document
-        at_best = np.flatnonzero(count == best[np.cumsum(new_doc) - 1])
-        _, first = np.unique(doc[at_best], return_index=True)
-        p = starts[at_best[first]]
-        gram_chars = self.char_prefix[p + n] - self.char_prefix[p]
-        doc_chars = self.char_prefix[self.lo[sel + 1]] - self.char_prefix[self.lo[sel]]
-        share[sel] = np.where(best >= 2, best * gram_chars / np.maximum(1, doc_chars), 0.0)
-        return share
+        best, first, _ = compiled(_gram_stats)(self.ids, self.lo, n)
+        p = self.lo[:-1] + first
+        gram_chars = self.char_prefix[np.minimum(p + n, len(self.ids))] - self.char_prefix[p]
+        doc_chars = self.char_prefix[self.lo[1:]] - self.char_prefix[self.lo[:-1]]
+        return np.where(best >= 2, best * gram_chars / np.maximum(1, doc_chars), 0.0)
 
     def dup_share(self, n: int) -> np.ndarray:
         """Share of each document's units inside n-grams that occur more than once in it (0 below 2n units)."""
-        share = np.zeros(len(self.lens))
-        sel, starts, count = self._counts(n)
-        if not len(sel):
-            return share
-        rep = starts[count > 1]
-        total = len(self.ids)
-        edges = np.bincount(rep, minlength=total + 1) - np.bincount(rep + n, minlength=total + 1)
-        covered = np.cumsum(edges[:total]) > 0
-        share[sel] = per_text(covered, self.lo)[sel] / self.lens[sel]
-        return share
+        _, _, covered = compiled(_gram_stats)(self.ids, self.lo, n)
+        return covered / np.maximum(1, self.lens)
 
 
-_GRAM_B = 0x9E3779B97F4A7C15  # odd multiplier of the n-gram hash
-_DOC_SALT = np.uint64(0xD6E8FEB86659FD93)
+_GRAM_B = np.uint64(0x9E3779B97F4A7C15)  # odd multipliers: the n-gram hash, and the spread of a hash over slots
+_SLOT_B = np.uint64(0xBF58476D1CE4E5B9)
+
+
+def _gram_stats(ids: np.ndarray, lo: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per document (units ids[lo[d]:lo[d+1]]) of at least 2n units, in one pass over its n-grams with an
+    open-addressing table of their 64-bit hashes: the count of its most frequent n-gram, where that n-gram first
+    occurs (the earliest of equally frequent ones), and how many units lie inside n-grams that occur more than once.
+    Documents shorter than 2n units get zeros. Compiled by numba (unitarray.compiled)."""
+    docs = len(lo) - 1
+    best = np.zeros(docs, dtype=np.int64)
+    first = np.zeros(docs, dtype=np.int64)
+    covered = np.zeros(docs, dtype=np.int64)
+    most = 0
+    for d in range(docs):
+        most = max(most, lo[d + 1] - lo[d] - n + 1)
+    size = 2
+    while size < 2 * most:
+        size *= 2
+    keys = np.zeros(size, dtype=np.uint64)
+    counts = np.zeros(size, dtype=np.int64)
+    slot = np.zeros(max(most, 1), dtype=np.int64)
+    for d in range(docs):
+        start = lo[d]
+        length = lo[d + 1] - start
+        if length < 2 * n:
+            continue
+        m = length - n + 1
+        table = 2
+        while table < 2 * m:
+            table *= 2
+        mask = np.uint64(table - 1)
+        counts[:table] = 0
+        for i in range(m):
+            h = np.uint64(0)
+            for j in range(n):
+                h = h * _GRAM_B + ids[start + i + j]
+            s = np.int64(((h ^ (h >> np.uint64(31))) * _SLOT_B >> np.uint64(17)) & mask)
+            while counts[s] != 0 and keys[s] != h:
+                s = np.int64((np.uint64(s) + np.uint64(1)) & mask)
+            keys[s] = h
+            counts[s] += 1
+            slot[i] = s
+        top = 0
+        at = 0
+        for i in range(m):
+            if counts[slot[i]] > top:
+                top = counts[slot[i]]
+                at = i
+        best[d] = top
+        first[d] = at
+        end = 0
+        inside = 0
+        for i in range(m):
+            if counts[slot[i]] > 1:
+                inside += i + n - max(i, end)
+                end = i + n
+        covered[d] = inside
+    return best, first, covered

@@ -31,3 +31,49 @@ def test_everything_off_is_identity_except_newlines() -> None:
 
 def test_max_chars_cuts() -> None:
     assert normalize("x" * 50, NormalizeConfig(max_chars=10)) == "x" * 10
+
+
+def test_whitespace_fast_path_equals_the_plain_substitutions() -> None:
+    import re
+    import sys
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from curation.normalize import _ODD_SPACES
+
+    # every whitespace character lies below U+3001, so the explicit class misses none
+    assert not any(chr(c).isspace() for c in range(0x3001, sys.maxunicode + 1))
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    assert set(_ODD_SPACES) == set(spaces) - {" ", "\n"}
+
+    def plain(text: str) -> str:
+        text = re.sub(r"[^\S\n]+", " ", text)
+        text = re.sub(r" ?\n ?", "\n", text)
+        return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+    cfg = NormalizeConfig(nfkc=False, fullwidth_to_halfwidth=False, remove_control=False)
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(st.sampled_from([*spaces, "a", "中", "\n"]), max_size=20).map("".join))
+    def check(text: str) -> None:
+        assert normalize(text, cfg) == plain(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+    check()
+
+
+def test_nfkc_fast_path_equals_nfkc() -> None:
+    import unicodedata
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    cfg = NormalizeConfig(fullwidth_to_halfwidth=False, remove_control=False, collapse_whitespace=False)
+    pieces = ["Ａ", "ｅ", "\u0301", "\u0327", "，", "。", "\u3000", "ﬁ", "①", "中", "e", "㈱", "ｶ", "\uff9e", "Å", "Ω"]
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(st.sampled_from(pieces), max_size=16).map("".join))
+    def check(text: str) -> None:
+        assert normalize(text, cfg) == unicodedata.normalize("NFKC", text)
+
+    check()

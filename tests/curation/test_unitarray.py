@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curation.text import cjk_count, units
-from curation.unitarray import CJK, HAN, KANA, LETTER, SPACE, class_counts, unit_arrays, unit_lines
+from curation.unitarray import CJK, HAN, KANA, LETTER, SPACE, char_classes, class_counts, unit_arrays, unit_lines
 
 # Characters where the unit rules have edges: CJK (BMP, astral, compatibility), kana, half-width katakana, Latin with
 # accents and combining marks, a character whose lower case is longer (İ), digits of other scripts, underscores,
@@ -62,3 +62,25 @@ def test_words_across_texts_stay_apart_and_long_words_hash() -> None:
     assert ids[0] == ids[-1]  # "abc" is "abc" wherever it stands
     assert unit_arrays([]).counts.tolist() == [] and unit_lines([]) == []
     assert np.array_equal(unit_arrays(["a", "b"]).doc_start, [0, 1, 2])
+
+
+def test_lower_casing_keeps_class_counts_of_every_code_point() -> None:
+    """Units.count reads the lower-cased code points; that is the count of the text as given only because
+    lower-casing keeps, for every code point, how many CJK characters, letters, Han, kana and spaces it is."""
+    import sys
+
+    table = char_classes()
+    for c in range(sys.maxunicode + 1):
+        ch = chr(c)
+        low = ch.lower()
+        if low != ch:
+            for bit in (CJK, LETTER, HAN, KANA, SPACE):
+                assert bool(table[c] & bit) == sum(bool(table[ord(x)] & bit) for x in low), (hex(c), bit)
+
+
+def test_unit_counts_equal_class_counts_of_the_texts_as_given() -> None:
+    texts = ["İSTANBUL Straße ΣΑΣ", "中文 カタカナ", "", "ǅemal 1 2"]
+    u = unit_arrays(texts)
+    want = class_counts(texts, (CJK, LETTER, SPACE))
+    for bit in (CJK, LETTER, SPACE):
+        assert u.count(bit).tolist() == want[bit].tolist()
