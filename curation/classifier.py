@@ -102,7 +102,7 @@ def to_fasttext_lines(texts: Sequence[str], max_chars: int = ClassifierConfig.ma
     """to_fasttext_line of many texts, with the units of all of them found at once (curation.unitarray)."""
     lines: list[str] = []
     for i in range(0, len(texts), _LINES_PER_CALL):
-        lines += unit_lines(fold_all([t[:max_chars] for t in texts[i : i + _LINES_PER_CALL]]))
+        lines += unit_lines(fold_all([t[:max_chars] for t in texts[i : i + _LINES_PER_CALL]]), lowered=True)
     for i, line in enumerate(lines):
         # a unit may contain underscores: one that starts like a label would be read as a label
         if _PREFIX in line:

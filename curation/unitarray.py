@@ -208,11 +208,12 @@ def unit_arrays(texts: Sequence[str], lowered: bool = False) -> Units:
     return Units(doc_start, start, chars, is_word, cp, offsets, table[cp])
 
 
-def unit_lines(texts: Sequence[str]) -> list[str]:
-    """`" ".join(units(t))` for every text: lower-cased units separated by single spaces."""
+def unit_lines(texts: Sequence[str], lowered: bool = False) -> list[str]:
+    """`" ".join(units(t))` for every text: lower-cased units separated by single spaces (lowered: the texts are
+    lower case already; lower-casing is idempotent, for every code point)."""
     if not texts:
         return []
-    u = unit_arrays(texts)
+    u = unit_arrays(texts, lowered)
     out, ends = compiled(_join_units)(u.cp, u.start, u.chars, u.doc_start)
     joined = out.tobytes().decode("utf-32-le", "surrogatepass")
     return [joined[a:b] for a, b in zip(ends[:-1].tolist(), ends[1:].tolist(), strict=True)]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from curation.config import ConfigError, check_range
 from curation.filters.base import Drop, Filter
-from curation.lexicon import CATEGORIES, DATA_DIR, DEFAULT_MIN_CHARS, Lexicon, density, effective_length
+from curation.lexicon import CATEGORIES, DATA_DIR, DEFAULT_MIN_CHARS, CategoryHits, Lexicon, density, effective_length
 from curation.text import fold, fold_all
 
 
@@ -83,12 +83,12 @@ class LexiconFilter(Filter):
 
     def judge_one(self, text: str) -> Drop | None:
         """Keep (None) or drop one document."""
-        return self._judge_folded(fold(text))
+        folded = fold(text)
+        return self._decide(folded, self.lexicon.scan(folded))
 
-    def _judge_folded(self, folded: str) -> Drop | None:
+    def _decide(self, folded: str, hits: dict[str, CategoryHits]) -> Drop | None:
         """Of the categories over their thresholds, gambling and adult win over spam (a casino page that says
         加微信 is a gambling page); among those, the one furthest over its density threshold decides."""
-        hits = self.lexicon.scan(folded)
         length = effective_length(folded)
         over: list[tuple[bool, float, str, float]] = []
         for cat, th in self._thresholds.items():
@@ -105,4 +105,5 @@ class LexiconFilter(Filter):
 
     def judge(self, texts: Sequence[str], urls: Sequence[str | None]) -> list[Drop | None]:
         """One decision per document; URLs are not used (the URL filter reads them)."""
-        return [self._judge_folded(f) for f in fold_all(texts)]
+        folded = fold_all(texts)
+        return [self._decide(f, h) for f, h in zip(folded, self.lexicon.scan_many(folded), strict=True)]

@@ -222,3 +222,23 @@ def test_word_boundaries_respect_accented_letters_and_bare_fragments() -> None:
     assert lex.match_token(" cialis") == [("spam", "cialis")]
     assert lex.match_token("jav") == []  # a SentencePiece piece of "java"
     assert lex.scan(fold("cours spécialisé en droit"))["spam"].hits == 0
+
+
+def test_scan_many_equals_scan_of_each(lex: Lexicon) -> None:
+    from curation.classifier import english_paragraphs, people_daily_paragraphs
+    from curation.spam_corpus import spam_documents
+
+    texts = [
+        *people_daily_paragraphs()[:300],
+        *english_paragraphs()[:100],
+        *(t for cat in ("gambling", "adult", "spam") for t in spam_documents(cat, 40, 5)),
+        "call 13812345678 now",  # a contact pattern and no term: the prefilter must not skip it
+        "微信 abc12345 加我",
+        "sussex sextant casinos",
+        "",
+    ]
+    folded = [fold(t) for t in texts]
+    many = lex.scan_many(folded)
+    assert many == [lex.scan(f) for f in folded]
+    assert sum(any(h.hits for h in m.values()) for m in many) > 100  # the comparison covers real hits
+    assert lex.scan_many([]) == []

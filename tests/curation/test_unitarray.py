@@ -84,3 +84,11 @@ def test_unit_counts_equal_class_counts_of_the_texts_as_given() -> None:
     want = class_counts(texts, (CJK, LETTER, SPACE))
     for bit in (CJK, LETTER, SPACE):
         assert u.count(bit).tolist() == want[bit].tolist()
+
+
+def test_lower_casing_is_idempotent_so_folded_text_needs_no_second_pass() -> None:
+    import sys
+
+    assert all(chr(c).lower().lower() == chr(c).lower() for c in range(sys.maxunicode + 1))
+    texts = ["İSTANBUL ΣΑΣ 中文", "Straße"]
+    assert unit_lines([t.lower() for t in texts], lowered=True) == unit_lines(texts)
