@@ -75,7 +75,7 @@ def scrub(text: str, config: PiiConfig) -> tuple[str, Counter[str]]:
             return m.group(0)
 
         text = CN_ID_RE.sub(_id, text)
-    if config.ip and _MAYBE_IPV4.search(text):
+    if config.ip and "." in text and _MAYBE_IPV4.search(text):
         text, n = IPV4_RE.subn("<IP>", text)
         counts["ip"] += n
     if config.ip and text.count(":") >= 7:  # an IPv6 address has seven
@@ -84,4 +84,4 @@ def scrub(text: str, config: PiiConfig) -> tuple[str, Counter[str]]:
     if config.phone and digits:
         text, n = PHONE_RE.subn("<PHONE>", text)
         counts["phone"] += n
-    return text, +counts
+    return text, +counts if counts else counts

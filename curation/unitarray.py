@@ -68,9 +68,19 @@ def per_text(mask: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 def class_counts(texts: Sequence[str], bits: Sequence[int]) -> dict[int, np.ndarray]:
     """For each class bit, how many characters of each text have it (counted on the texts as given)."""
-    cp, offsets = codepoints(texts)
-    cls = char_classes()[cp]
-    return {bit: per_text((cls & bit) != 0, offsets) for bit in bits}
+    counts = compiled(_count_classes)(*codepoints(texts), char_classes())
+    return {bit: counts[:, bit.bit_length() - 1] for bit in bits}
+
+
+def _count_classes(cp: np.ndarray, offsets: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """int64[texts, 8]: how many characters of each text have each of the 8 class bits (compiled by numba)."""
+    out = np.zeros((len(offsets) - 1, 8), dtype=np.int64)
+    for d in range(len(offsets) - 1):
+        for i in range(offsets[d], offsets[d + 1]):
+            k = table[cp[i]]
+            for b in range(8):
+                out[d, b] += (k >> b) & 1
+    return out
 
 
 def _unit_ids(cp: np.ndarray, start: np.ndarray, chars: np.ndarray, is_word: np.ndarray) -> np.ndarray:
@@ -114,7 +124,6 @@ class Units:
     is_word: np.ndarray  # bool: a word (else a CJK character)
     cp: np.ndarray  # uint32: code points of the lower-cased texts, end to end
     offsets: np.ndarray  # int64[D + 1]: where each text starts in `cp`
-    cls: np.ndarray  # uint8 per code point: its class bits (char_classes)
 
     @property
     def counts(self) -> np.ndarray:
@@ -135,7 +144,11 @@ class Units:
         """How many characters of each text have the class bit. Lower-casing keeps the number of CJK characters,
         letters, Han, kana and spaces of every code point (tested over all of them), so these counts hold for the
         texts as given too."""
-        return per_text((self.cls & bit) != 0, self.offsets)
+        return self._class_counts[:, bit.bit_length() - 1]
+
+    @functools.cached_property
+    def _class_counts(self) -> np.ndarray:
+        return compiled(_count_classes)(self.cp, self.offsets, char_classes())
 
     def strings(self, d: int) -> list[str]:
         """The units of text d as strings (for tests and debugging: slow)."""
@@ -205,7 +218,7 @@ def unit_arrays(texts: Sequence[str], lowered: bool = False) -> Units:
     cp, offsets = codepoints(texts if lowered else [t.lower() for t in texts])
     table = char_classes()
     start, chars, is_word, doc_start = compiled(_split_units)(cp, offsets, table)
-    return Units(doc_start, start, chars, is_word, cp, offsets, table[cp])
+    return Units(doc_start, start, chars, is_word, cp, offsets)
 
 
 def unit_lines(texts: Sequence[str], lowered: bool = False) -> list[str]:

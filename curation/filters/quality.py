@@ -229,6 +229,9 @@ def _gram_stats(ids: np.ndarray, lo: np.ndarray, n: int) -> tuple[np.ndarray, np
     size = 2
     while size < 2 * most:
         size *= 2
+    lead = np.uint64(1)  # B^(n-1): the weight of an n-gram's first unit
+    for _ in range(n - 1):
+        lead = lead * _GRAM_B
     keys = np.zeros(size, dtype=np.uint64)
     counts = np.zeros(size, dtype=np.int64)
     slot = np.zeros(max(most, 1), dtype=np.int64)
@@ -243,10 +246,14 @@ def _gram_stats(ids: np.ndarray, lo: np.ndarray, n: int) -> tuple[np.ndarray, np
             table *= 2
         mask = np.uint64(table - 1)
         counts[:table] = 0
+        h = np.uint64(0)
+        for j in range(n - 1):
+            h = h * _GRAM_B + ids[start + j]
         for i in range(m):
-            h = np.uint64(0)
-            for j in range(n):
-                h = h * _GRAM_B + ids[start + i + j]
+            # rolling: the hash of units i..i+n-1 is sum ids[i+j] * B^(n-1-j); drop unit i-1, take unit i+n-1
+            if i > 0:
+                h = h - ids[start + i - 1] * lead
+            h = h * _GRAM_B + ids[start + i + n - 1]
             s = np.int64(((h ^ (h >> np.uint64(31))) * _SLOT_B >> np.uint64(17)) & mask)
             while counts[s] != 0 and keys[s] != h:
                 s = np.int64((np.uint64(s) + np.uint64(1)) & mask)
