@@ -33,7 +33,9 @@ def run(inputs: Path, out: Path, home: Path) -> subprocess.Popen:
     env = dict(os.environ, PREFECT_HOME=str(home), PYTHONHASHSEED="0")
     env.pop("PREFECT_API_URL", None)
     cmd = [sys.executable, "-m", "flows.cli", "-q", "run", str(inputs), "--out", str(out), "--vocab-size", "1200"]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # its own process group, so that the kill below takes its children too (the temporary Prefect server, workers),
+    # as a machine that dies would; otherwise they outlive the test
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True)
 
 
 def outputs(out: Path) -> dict[str, object]:
@@ -60,7 +62,7 @@ def test_sieve_run_killed_mid_curate_then_rerun(tmp_path: Path) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.005)
     killed = p.poll() is None
-    p.send_signal(signal.SIGKILL)
+    os.killpg(p.pid, signal.SIGKILL)
     p.wait()
     assert killed, "the run ended before the kill point"
     p = run(inputs, out, tmp_path / "home")
