@@ -2,9 +2,10 @@
 
 A batch of texts becomes one array of code points; a table of character classes (one byte per code point,
 built once per process from the same regular expressions as `curation.text`) marks CJK characters, word
-characters and letters, and units, their ids and lengths fall out of a few vectorised passes. The filters that
-count units, n-grams or letters on every document (quality, the classifier's input, language) use this instead
-of a regex and a Python list per document. Same answers as `units()` (tests compare them on random text).
+characters and letters, and units, their ids and lengths come out of one pass over the array (a small loop
+compiled by numba). The filters that count units, n-grams or letters on every document (quality, the classifier's
+input, language) use this instead of a regex and a Python list per document. Same answers as `units()` (tests
+compare them on random text).
 """
 
 from __future__ import annotations

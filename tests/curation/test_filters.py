@@ -100,3 +100,20 @@ def test_pii_placeholders_and_counts() -> None:
     assert valid_cn_id("11010519491231002X") and not valid_cn_id("110105194912310021")
     assert scrub("人口 1123456789 人, 版本 1.2.3.4.5", PiiConfig()) == ("人口 1123456789 人, 版本 1.2.3.4.5", Counter())
     assert scrub(text, PiiConfig(enabled=False))[0] == text
+
+
+def test_mostly_han_text_is_chinese_without_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import curation.filters.language as language
+
+    asked: list[list[str]] = []
+
+    class Recorder:
+        def predict(self, lines: list[str], k: int) -> tuple[list[list[str]], list[list[float]]]:
+            asked.append(lines)
+            return [["__label__en"]] * len(lines), [[0.9]] * len(lines)
+
+    monkeypatch.setattr(language, "_load_lid", lambda: Recorder())
+    texts = [ZH_A, "這是一段繁體中文的句子，談論今天的天氣。", "これは日本語の文です。漢字もある。", EN_A]
+    got = identify(texts)
+    assert got[:2] == [("zh", 1.0), ("zh", 1.0)]  # Han without kana: decided without the model
+    assert asked == [[texts[2], texts[3]]]  # kana, and Latin text, go to the model
