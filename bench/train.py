@@ -1,8 +1,10 @@
 """Tokens/s of the model's attention path (SDPA) against a naive attention (explicit softmax(QK^T/sqrt(d))V with a
 causal mask), in one run, forward + backward + AdamW step; with document masking too. On a CUDA GPU it also
-measures a ~124M-parameter model at sequence length 1024 in bf16, with MFU against the GPU's bf16 peak.
+measures GPT-2 small (~124M parameters) at sequence length 1024 in bf16 (--gpu-batch sequences a step, eager and
+torch.compile'd), with MFU against the GPU's bf16 peak (looked up by its name, or --peak-tflops). --batch and --seq
+set the CPU rows only.
 
-    python bench/train.py [--steps 10] [--batch 4] [--seq 1024] [--peak-tflops 989]
+    python bench/train.py [--steps 10] [--batch 4] [--seq 1024] [--gpu-batch 16] [--peak-tflops 989] [--no-compile]
 """
 
 from __future__ import annotations
@@ -18,23 +20,28 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from train.model import GPT, GPTConfig  # noqa: E402
+from train.trainer import gpu_peak_tflops  # noqa: E402
 
 
-def tokens_per_s(cfg: GPTConfig, batch: int, steps: int, device: str, doc_masking: bool, bf16: bool) -> float:
+def tokens_per_s(
+    cfg: GPTConfig, batch: int, steps: int, device: str, doc_masking: bool, bf16: bool, compile: bool = False
+) -> float:
     torch.manual_seed(0)
     model = GPT(cfg).to(device)
     opt = model.configure_optimizers(0.1, 1e-3)
+    fwd = torch.compile(model) if compile else model
     x = torch.randint(0, cfg.vocab_size, (batch, cfg.block_size), device=device)
     doc = (torch.arange(cfg.block_size, device=device) // 64).expand(batch, -1) if doc_masking else None
 
     def step() -> None:
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-            _, loss = model(x, x, doc_ids=doc)
+            _, loss = fwd(x, x, doc_ids=doc)
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
 
-    step()  # warm-up: allocations, kernel choice, flex compile
+    for _ in range(3 if compile else 1):  # warm-up: allocations, kernel choice, compilation
+        step()
     if device == "cuda":
         torch.cuda.synchronize()
     t0 = time.perf_counter()
@@ -50,7 +57,9 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seq", type=int, default=1024)
-    ap.add_argument("--peak-tflops", type=float, default=989.0, help="bf16 dense peak (H100 SXM 989)")
+    ap.add_argument("--gpu-batch", type=int, default=16, help="sequences of 1,024 tokens per step on the GPU")
+    ap.add_argument("--peak-tflops", type=float, help="bf16 dense peak of the GPU (default: by its name; H100 SXM 989)")
+    ap.add_argument("--no-compile", action="store_true", help="GPU rows without torch.compile only")
     args = ap.parse_args()
     console = Console()
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -68,15 +77,21 @@ def main() -> int:
         table.add_row("sdpa", str(doc_masking), f"{sdpa:,.0f}", f"{sdpa / naive:.2f}")
     console.print(table)
     if torch.cuda.is_available():
-        gpu = Table(title=f"GPU {torch.cuda.get_device_name()}: GPT-2 small (124M), seq 1024, bf16")
-        for col in ("attention", "doc masking", "tokens/s", "MFU"):
+        name = torch.cuda.get_device_name()
+        peak = args.peak_tflops or gpu_peak_tflops(name)
+        gpu = Table(title=f"GPU {name}: GPT-2 small (124M), {args.gpu_batch} x 1,024 tokens, bf16, peak {peak} TFLOP/s")
+        for col in ("attention", "doc masking", "compiled", "tokens/s", "MFU"):
             gpu.add_column(col)
-        for attn, dm in (("sdpa", False), ("flex", True), ("naive", False)):
-            cfg = GPTConfig.gpt2_small(attention=attn)
-            tps = tokens_per_s(cfg, 16, args.steps, "cuda", dm, True)
-            mfu = GPT(GPTConfig.gpt2_small()).estimate_mfu(tps, args.peak_tflops * 1e12)
-            gpu.add_row(attn, str(dm), f"{tps:,.0f}", f"{100 * mfu:.1f}%")
+        flops_model = GPT(GPTConfig.gpt2_small())
+        rows = [("sdpa", False), ("sdpa", True), ("flex", True), ("naive", False)]
+        for compile in (False,) if args.no_compile else (False, True):
+            for attn, dm in rows:
+                tps = tokens_per_s(GPTConfig.gpt2_small(attention=attn), args.gpu_batch, args.steps, "cuda", dm, True,
+                                   compile)  # fmt: skip
+                mfu = f"{100 * flops_model.estimate_mfu(tps, peak * 1e12):.1f}%" if peak else "peak unknown"
+                gpu.add_row(attn, str(dm), str(compile), f"{tps:,.0f}", mfu)
         console.print(gpu)
+        console.print("MFU counts the FLOPs of full causal attention; with document masking fewer are done")
     else:
         console.print("no CUDA device here: the GPU rows (124M model, bf16, MFU) need one")
     return 0

@@ -91,18 +91,21 @@ class GPTConfig:
 # Attention: one dispatch function, one mask builder, one kernel call
 
 
-def attention_backend(device: torch.device | str, doc_masking: bool, requested: str = "auto") -> str:
+def attention_backend(
+    device: torch.device | str, doc_masking: bool, requested: str = "auto", dropout: float = 0.0
+) -> str:
     """Pick "sdpa", "flex" or "naive" for a device; pure logic, no GPU needed to test it.
 
     auto on CUDA: "flex" when documents must be masked (block-sparse, skips cross-document blocks), else "sdpa"
-    (PyTorch picks flash / cuDNN / memory-efficient). Off CUDA "flex" falls back to "sdpa" with a boolean mask,
-    since flex_attention is only fused under torch.compile on GPU; "naive" is the reference everywhere.
+    (PyTorch picks flash / cuDNN / memory-efficient); "sdpa" with a boolean mask when attention dropout is on,
+    which flex_attention does not have. Off CUDA "flex" falls back to "sdpa" with a boolean mask, since
+    flex_attention is only fused under torch.compile on GPU; "naive" is the reference everywhere.
     """
     if requested not in ATTENTION:
         raise ValueError(f"attention={requested!r}: must be one of {list(ATTENTION)}")
     on_cuda = torch.device(device).type == "cuda"
     if requested == "auto":
-        return "flex" if (on_cuda and doc_masking) else "sdpa"
+        return "flex" if (on_cuda and doc_masking and dropout == 0.0) else "sdpa"
     if requested == "flex" and not on_cuda:
         logger.warning("attention='flex' requested on %s: flex_attention needs CUDA + compile; using 'sdpa'", device)
         return "sdpa"
@@ -127,8 +130,11 @@ def build_attention_mask(backend: str, doc_ids: torch.Tensor | None, T: int, dev
                 return (q_idx >= kv_idx) & (docs[b, q_idx] == docs[b, kv_idx])
 
             B = docs.size(0)
-        # compiled mask creation avoids materialising (B, T, T) on GPU; uncompiled is fine on CPU (tests)
-        return create_block_mask(mask_mod, B, None, T, T, device=device, _compile=device.type == "cuda")
+        # compiled mask creation avoids materialising (B, T, T) on GPU; uncompiled is fine on CPU (tests). Inside a
+        # torch.compile'd model Dynamo traces create_block_mask itself (a nested torch.compile would break the graph).
+        if device.type == "cuda" and not torch.compiler.is_compiling():
+            return _compiled("create_block_mask", create_block_mask)(mask_mod, B, None, T, T, device=device)
+        return create_block_mask(mask_mod, B, None, T, T, device=device)
     if doc_ids is None and backend == "sdpa":
         return None  # SDPA's is_causal=True: the fused kernels' fastest path
     causal = torch.ones(T, T, dtype=torch.bool, device=device).tril()  # (T, T)
@@ -138,18 +144,23 @@ def build_attention_mask(backend: str, doc_ids: torch.Tensor | None, T: int, dev
     return (causal[None] & same_doc)[:, None]  # (B, 1, T, T), True = may attend
 
 
-_compiled_flex: Callable[..., torch.Tensor] | None = None
+_COMPILED: dict[str, Callable[..., Any]] = {}
+
+
+def _compiled(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """torch.compile(fn), made once per process (outside any compiled region: no global read under Dynamo)."""
+    if name not in _COMPILED:
+        _COMPILED[name] = torch.compile(fn, dynamic=False)
+    return _COMPILED[name]
 
 
 def _flex_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, block_mask: Any) -> torch.Tensor:
-    """flex_attention, compiled once on CUDA (fused kernel); uncompiled elsewhere (reference speed only)."""
-    global _compiled_flex
+    """flex_attention: compiled on CUDA (the fused kernel; inside a torch.compile'd model, Dynamo compiles the plain
+    call into the model's graph); uncompiled elsewhere (reference speed only, and no backward on CPU)."""
     from torch.nn.attention.flex_attention import flex_attention
 
-    if q.is_cuda:
-        if _compiled_flex is None:
-            _compiled_flex = torch.compile(flex_attention, dynamic=False)
-        return _compiled_flex(q, k, v, block_mask=block_mask)
+    if q.is_cuda and not torch.compiler.is_compiling():
+        return _compiled("flex_attention", flex_attention)(q, k, v, block_mask=block_mask)
     return flex_attention(q, k, v, block_mask=block_mask)
 
 
@@ -319,9 +330,14 @@ class GPT(nn.Module):
         return self.estimate_flops_per_token(T) * tokens_per_s / peak_flops
 
     def forward(
-        self, idx: torch.Tensor, targets: torch.Tensor | None = None, doc_ids: torch.Tensor | None = None
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        doc_ids: torch.Tensor | None = None,
+        attention: str | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """idx (B, T) token ids; targets (B, T) next tokens, -1 ignored; doc_ids (B, T) ids that bound attention.
+        """idx (B, T) token ids; targets (B, T) next tokens, -1 ignored; doc_ids (B, T) ids that bound attention;
+        attention overrides config.attention for this call.
 
         Returns logits (B, T, V) and the mean cross-entropy loss (None without targets).
         """
@@ -330,7 +346,8 @@ class GPT(nn.Module):
             raise ValueError(f"sequence length {T} > block_size={self.config.block_size}; crop the input")
         if doc_ids is not None and doc_ids.shape != idx.shape:
             raise ValueError(f"doc_ids shape {tuple(doc_ids.shape)} must equal idx shape {tuple(idx.shape)}")
-        backend = attention_backend(idx.device, doc_ids is not None, self.config.attention)
+        dropout = self.config.dropout if self.training else 0.0
+        backend = attention_backend(idx.device, doc_ids is not None, attention or self.config.attention, dropout)
         mask = build_attention_mask(backend, doc_ids, T, idx.device)  # built once, shared by every layer
 
         x = self.transformer.wte(idx)  # (B, T, C)
@@ -367,10 +384,13 @@ class GPT(nn.Module):
     def generate(
         self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None
     ) -> torch.Tensor:
-        """Sample max_new_tokens after idx (B, T), re-running the cropped context each step (no KV cache)."""
+        """Sample max_new_tokens after idx (B, T), re-running the cropped context each step (no KV cache).
+
+        The context grows every step: SDPA serves any length, where compiled flex_attention would recompile."""
+        attention = "naive" if self.config.attention == "naive" else "sdpa"
         for _ in range(max_new_tokens):
             context = idx[:, -self.config.block_size :]  # (B, <=T)
-            logits, _ = self(context)
+            logits, _ = self(context, attention=attention)
             logits = logits[:, -1, :] / temperature  # (B, V)
             if top_k is not None:
                 v, _ = torch.topk(logits, min(top_k, logits.size(-1)))

@@ -56,7 +56,7 @@ class TrainConfig:
     seed: int = 1337
     device: str = "auto"  # auto: cuda when available, else cpu
     compile: bool = False  # torch.compile the model (CUDA: worth it for long runs)
-    peak_tflops: float = 989.0  # bf16 dense peak of the GPU for MFU (H100 SXM: 989)
+    peak_tflops: float | None = None  # bf16 dense peak of the GPU for MFU; None: by the GPU's name (gpu_peak_tflops)
 
     def __post_init__(self) -> None:
         for name, lo in (("n_layer", 1), ("n_head", 1), ("n_embd", 1), ("seq_len", 2), ("batch_size", 1)):
@@ -83,6 +83,34 @@ class TrainConfig:
             positional=self.positional,
             attention=self.attention,
         )
+
+
+# Dense bf16 tensor-core peaks (TFLOP/s, no sparsity) from the vendors' data sheets, by a substring of the CUDA
+# device name; the first that matches wins, so the more specific names come first.
+GPU_PEAK_TFLOPS: tuple[tuple[str, float], ...] = (
+    ("H100 PCIe", 756.0),
+    ("H100 NVL", 835.0),
+    ("H100", 989.0),  # SXM
+    ("H200", 989.0),
+    ("H800", 989.0),
+    ("GH200", 989.0),
+    ("B200", 2250.0),
+    ("A100", 312.0),
+    ("A800", 312.0),
+    ("L40S", 362.0),
+    ("L4", 121.0),
+    ("A10G", 70.0),
+    ("RTX 4090", 165.0),
+)
+TIMING_WARMUP_STEPS = 2  # steps of each run left out of tokens/s: compilation, autotuning, first allocations
+
+
+def gpu_peak_tflops(device_name: str) -> float | None:
+    """The bf16 dense peak of a GPU by its CUDA name (torch.cuda.get_device_name), None when unknown."""
+    for key, tflops in GPU_PEAK_TFLOPS:
+        if key.lower() in device_name.lower():
+            return tflops
+    return None
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -189,41 +217,57 @@ def train(
     tokens_per_step = cfg.batch_size * cfg.grad_accum_steps * cfg.seq_len
     progress.start("train", cfg.max_steps * tokens_per_step)
     progress.advance(step * tokens_per_step)
-    t0 = time.perf_counter()
-    tokens_seen = 0
+    t_start = time.perf_counter()
+    timed_seconds = 0.0  # optimizer steps only, after the first TIMING_WARMUP_STEPS of this run: no eval, no I/O
+    timed_steps = 0
+    run_steps = 0
     while step < cfg.max_steps:
+        t_step = time.perf_counter()
         lr = lr_at(step, cfg)
         for g in opt.param_groups:
             g["lr"] = lr
-        loss_sum = 0.0
+        loss_sum = torch.zeros((), device=device)  # on the device: no host sync per micro-batch
         for _ in range(cfg.grad_accum_steps):
             x, y, doc = loader.next_batch().to_torch(device)
             with _autocast(device):
                 _, loss = fwd(x, y, doc_ids=doc if cfg.doc_masking else None)
             (loss / cfg.grad_accum_steps).backward()
-            loss_sum += loss.detach().item() / cfg.grad_accum_steps
+            loss_sum += loss.detach() / cfg.grad_accum_steps
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         opt.zero_grad(set_to_none=True)
+        step_loss = float(loss_sum)  # the one sync of the step: the GPU has finished it
+        run_steps += 1
+        if run_steps > TIMING_WARMUP_STEPS:
+            timed_seconds += time.perf_counter() - t_step
+            timed_steps += 1
         step += 1
-        tokens_seen += tokens_per_step
         progress.advance(tokens_per_step)
-        record: dict[str, Any] = {"step": step, "loss": loss_sum, "lr": lr}
+        record: dict[str, Any] = {"step": step, "loss": step_loss, "lr": lr}
         if step % cfg.eval_interval_steps == 0 or step == cfg.max_steps:
             record["eval"] = evaluate(model, eval_ds, cfg, device, token_bytes)
         history.append(record)
         if step % cfg.checkpoint_interval_steps == 0 or step == cfg.max_steps:
             extra = {"step": step, "loader": loader.state_dict(), "train_config": to_dict(cfg), "history": history}
             save_checkpoint(model, ckpt, optimizer=opt, extra=extra)
-    seconds = time.perf_counter() - t0
-    tokens_per_s = tokens_seen / seconds if seconds and tokens_seen else 0.0
+    wall_seconds = time.perf_counter() - t_start
+    if not timed_steps:  # a run of TIMING_WARMUP_STEPS steps or fewer: all it has is the whole loop
+        timed_seconds, timed_steps = wall_seconds, run_steps
+    tokens_per_s = timed_steps * tokens_per_step / timed_seconds if timed_seconds and timed_steps else 0.0
+    peak = cfg.peak_tflops
+    if peak is None and device.type == "cuda":
+        peak = gpu_peak_tflops(torch.cuda.get_device_name(device))
+        if peak is None:
+            log.warning("no bf16 peak known for %s: set TrainConfig.peak_tflops for MFU", torch.cuda.get_device_name())
     summary = {
         "steps": step,
         "final_loss": history[-1]["loss"] if history else None,
         "eval": next((h["eval"] for h in reversed(history) if "eval" in h), None),
-        "tokens_per_s": tokens_per_s,
-        "mfu": model.estimate_mfu(tokens_per_s, cfg.peak_tflops * 1e12) if device.type == "cuda" else None,
+        "tokens_per_s": tokens_per_s,  # optimizer steps alone, without the first ones, evaluation and checkpoints
+        "timed_steps": timed_steps,
+        "wall_seconds": wall_seconds,
+        "mfu": model.estimate_mfu(tokens_per_s, peak * 1e12) if device.type == "cuda" and peak else None,
         "device": str(device),
         "parameters": model.num_params(),
         "checkpoint": str(ckpt),

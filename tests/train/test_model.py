@@ -134,6 +134,44 @@ def test_attention_backend_decisions(caplog: pytest.LogCaptureFixture) -> None:
     assert "flex" in caplog.text
     with pytest.raises(ValueError, match="attention='fast'"):
         attention_backend("cpu", False, "fast")
+    # flex_attention has no attention dropout: training with dropout takes SDPA with a boolean mask on CUDA too
+    assert attention_backend("cuda", True, "auto", dropout=0.1) == "sdpa"
+    assert attention_backend("cuda", True, "auto", dropout=0.0) == "flex"
+
+
+def test_dropout_training_with_document_masks_picks_a_backend_that_has_dropout(monkeypatch: pytest.MonkeyPatch) -> None:
+    import train.model as M
+
+    seen: list[str] = []
+    real = M.attention_backend
+
+    def spy(device: object, doc_masking: bool, requested: str = "auto", dropout: float = 0.0) -> str:
+        got = real("cuda", doc_masking, requested, dropout)  # decide as on a GPU
+        seen.append(got)
+        return "sdpa" if got == "flex" else got  # run what CPU can
+
+    monkeypatch.setattr(M, "attention_backend", spy)
+    torch.manual_seed(0)
+    model = GPT(GPTConfig.tiny(attention="auto", dropout=0.1))
+    idx = torch.randint(0, 64, (2, 16))
+    doc = torch.arange(16).div(8, rounding_mode="floor").expand(2, -1)
+    model.train()
+    model(idx, idx, doc_ids=doc)
+    model.eval()
+    model(idx, idx, doc_ids=doc)
+    assert seen == ["sdpa", "flex"]  # training with dropout: sdpa; evaluation (no dropout): flex
+
+
+def test_generation_uses_sdpa_whatever_the_training_attention(monkeypatch: pytest.MonkeyPatch) -> None:
+    import train.model as M
+
+    requested: list[str] = []
+    real = M.attention_backend
+    monkeypatch.setattr(M, "attention_backend", lambda d, m, r="auto", p=0.0: requested.append(r) or real(d, m, r, p))
+    model = make(attention="flex")
+    model.eval()
+    model.generate(torch.zeros((1, 1), dtype=torch.long), 3)
+    assert requested == ["sdpa"] * 3  # the context grows each step: compiled flex would recompile every time
 
 
 def test_flex_requested_on_cpu_runs_as_sdpa() -> None:

@@ -11,7 +11,7 @@ import pytest
 from curation.config import ConfigError
 from tests.train.test_shards import corpus  # noqa: F401 - the shared fixture
 from train.shards import TokenizeConfig, tokenize_shards
-from train.trainer import TrainConfig, lr_at, train
+from train.trainer import TIMING_WARMUP_STEPS, TrainConfig, lr_at, train
 
 TINY = TrainConfig(
     n_layer=2, n_head=2, n_embd=32, seq_len=32, batch_size=4, max_steps=60, lr=3e-3, min_lr=3e-4, warmup_steps=5,
@@ -36,6 +36,8 @@ def test_loss_falls_and_outputs_are_written(tokens: Path, tmp_path: Path) -> Non
     assert s["eval"]["loss"] is not None and 0 < s["eval"]["bpb"] < 10
     assert (tmp_path / "run" / "checkpoint" / "model.safetensors").exists()
     assert s["mfu"] is None and s["device"] == "cpu"
+    # tokens/s leaves out the first steps (compilation, first allocations), evaluation and checkpoints
+    assert s["timed_steps"] == TINY.max_steps - TIMING_WARMUP_STEPS and s["tokens_per_s"] > 0 and s["wall_seconds"] > 0
 
 
 def test_resume_gives_the_same_next_step_loss(tokens: Path, tmp_path: Path) -> None:
@@ -96,3 +98,14 @@ def test_audit_reads_the_trained_checkpoint(corpus: tuple[Path, Path], tokens: P
     ).to_dict()
     assert report["undertrained"]["tensor"] == "lm_head.weight"  # tied: the embedding is saved once, as the head
     assert report["undertrained"]["shape"][0] == 300
+
+
+def test_gpu_peak_by_name() -> None:
+    from train.trainer import gpu_peak_tflops
+
+    assert gpu_peak_tflops("NVIDIA H100 80GB HBM3") == 989.0
+    assert gpu_peak_tflops("NVIDIA H100 PCIe") == 756.0
+    assert gpu_peak_tflops("NVIDIA H200") == 989.0
+    assert gpu_peak_tflops("NVIDIA A100-SXM4-80GB") == 312.0
+    assert gpu_peak_tflops("NVIDIA L4") == 121.0
+    assert gpu_peak_tflops("Some Future GPU") is None
