@@ -35,11 +35,17 @@ class Batch:
     y: np.ndarray  # (B, T) targets: x shifted left by one
     doc_ids: np.ndarray  # (B, T) document of each x position (global, stream order)
 
-    def to_torch(self, device: str | None = None) -> tuple[Any, Any, Any]:
-        """(x, y, doc_ids) as torch int64 tensors (shared memory with the numpy arrays on CPU)."""
+    def to_torch(self, device: Any = None) -> tuple[Any, Any, Any]:
+        """(x, y, doc_ids) as torch int64 tensors (shared memory with the numpy arrays on CPU). To a CUDA device they
+        go from pinned memory without blocking, so the copy overlaps the GPU's work on the previous batch."""
         import torch
 
-        return tuple(torch.from_numpy(a).to(device) if device else torch.from_numpy(a) for a in self.astuple())
+        tensors = [torch.from_numpy(a) for a in self.astuple()]
+        if device is None:
+            return tuple(tensors)
+        if torch.device(device).type == "cuda":
+            return tuple(t.pin_memory().to(device, non_blocking=True) for t in tensors)
+        return tuple(t.to(device) for t in tensors)
 
     def astuple(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.x, self.y, self.doc_ids

@@ -201,9 +201,9 @@ def rope_cache(T: int, head_size: int, base: float) -> tuple[torch.Tensor, torch
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotate (B, nh, T, hs) x by position; pairs are (i, i + hs/2), the GPT-NeoX / Llama layout."""
     T = x.size(-2)
-    cos, sin = cos[:T].to(x.dtype), sin[:T].to(x.dtype)  # (T, hs/2)
-    x1, x2 = x.chunk(2, dim=-1)  # (B, nh, T, hs/2) each
-    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+    cos, sin = cos[:T], sin[:T]  # (T, hs/2), float32
+    x1, x2 = x.float().chunk(2, dim=-1)  # (B, nh, T, hs/2) each; rotated in float32 under bf16 autocast too
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).to(x.dtype)
 
 
 def sinusoidal_table(T: int, n_embd: int) -> torch.Tensor:
