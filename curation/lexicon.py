@@ -340,7 +340,8 @@ class Lexicon:
 
     def scan_many(self, folded: Sequence[str], contacts: bool = True) -> list[dict[str, CategoryHits]]:
         """scan() of many folded texts. One pass of polars' Rust Aho-Corasick over all of them first finds the
-        texts that hold any key at all (about a quarter of web text), and only those go through the automaton."""
+        texts that hold any key at all (a quarter of the filter benchmark's documents), and only those go through the
+        automaton."""
         if not folded:
             return []
         candidate = pl.Series(folded, dtype=pl.String).str.contains_any(self._keys).to_list()
