@@ -34,6 +34,9 @@ class StageTimer:
     def advance(self, n: int = 1) -> None:
         pass
 
+    def status(self, text: str) -> None:
+        pass
+
     def finish(self) -> None:
         if self._stage is not None:
             self.stages[self._stage] = self.stages.get(self._stage, 0.0) + time.perf_counter() - self._t0

@@ -14,6 +14,9 @@ class Progress(Protocol):
     def advance(self, n: int = 1) -> None:
         """n more units of the current stage are done."""
 
+    def status(self, text: str) -> None:
+        """A short live note on the current stage (the training loss, say), shown beside its bar."""
+
     def finish(self) -> None:
         """The current stage is done."""
 
@@ -25,6 +28,9 @@ class NoProgress:
         pass
 
     def advance(self, n: int = 1) -> None:
+        pass
+
+    def status(self, text: str) -> None:
         pass
 
     def finish(self) -> None:

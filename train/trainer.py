@@ -172,6 +172,13 @@ def _autocast(device: torch.device) -> Any:
     return torch.autocast("cpu", enabled=False)
 
 
+def _status(record: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    """The progress bar's note: step, loss, and the latest evaluation."""
+    text = f"step {record['step']} loss {record['loss']:.3f}"
+    last = next((h["eval"] for h in reversed(history) if h.get("eval") and h["eval"]["loss"] is not None), None)
+    return text + (f" · eval {last['loss']:.3f} ({last['bpb']:.3f} bits/byte)" if last else "")
+
+
 def train(
     tokdir: str | Path, out: str | Path, cfg: TrainConfig | None = None, progress: Progress | None = None
 ) -> dict:
@@ -248,6 +255,7 @@ def train(
         if step % cfg.eval_interval_steps == 0 or step == cfg.max_steps:
             record["eval"] = evaluate(model, eval_ds, cfg, device, token_bytes)
         history.append(record)
+        progress.status(_status(record, history))
         if step % cfg.checkpoint_interval_steps == 0 or step == cfg.max_steps:
             extra = {"step": step, "loader": loader.state_dict(), "train_config": to_dict(cfg), "history": history}
             save_checkpoint(model, ckpt, optimizer=opt, extra=extra)

@@ -109,3 +109,47 @@ def test_gpu_peak_by_name() -> None:
     assert gpu_peak_tflops("NVIDIA A100-SXM4-80GB") == 312.0
     assert gpu_peak_tflops("NVIDIA L4") == 121.0
     assert gpu_peak_tflops("Some Future GPU") is None
+
+
+def test_progress_shows_loss_and_tokens_per_second(tokens: Path, tmp_path: Path) -> None:
+    import io
+    import time
+
+    from rich.console import Console
+
+    from reports.progress import RichProgress
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.notes: list[str] = []
+            self.advanced = 0
+
+        def start(self, stage: str, total: int | None) -> None:
+            pass
+
+        def advance(self, n: int = 1) -> None:
+            self.advanced += n
+
+        def status(self, text: str) -> None:
+            self.notes.append(text)
+
+        def finish(self) -> None:
+            pass
+
+    cfg = dataclasses.replace(TINY, max_steps=4, eval_interval_steps=2)
+    rec = Recorder()
+    train(tokens, tmp_path / "run", cfg, progress=rec)
+    assert len(rec.notes) == 4 and rec.notes[0].startswith("step 1 loss ")
+    assert "eval" not in rec.notes[0] and " · eval " in rec.notes[-1] and "bits/byte" in rec.notes[-1]
+    assert rec.advanced == 4 * cfg.batch_size * cfg.seq_len
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=200)
+    with RichProgress(console=console, unit="tokens") as bar:
+        bar.start("train", 1000)
+        bar.advance(250)
+        time.sleep(0.05)  # rich measures a rate from two advances some time apart
+        bar.advance(250)
+        bar.status("step 1 loss 5.123")
+    shown = out.getvalue()
+    assert "step 1 loss 5.123" in shown and "tokens/s" in shown
