@@ -19,7 +19,6 @@ from curation.unitarray import CJK, LETTER, SPACE, Units, compiled, per_text, un
 _URL_RE = re.compile(r"(?:https?://|www\.)[!-~]+", re.IGNORECASE)  # URLs are ASCII; CJK text follows unspaced
 _BULLET_RE = re.compile(r"^\s*(?:[-*•●◆■▪·>]|\d+[.)、])\s")
 _ELLIPSIS_END = ("...", "…", "。。。")
-_LETTER_RE = re.compile(r"[^\W\d_]")  # a letter of any script
 
 
 @dataclasses.dataclass(frozen=True)
