@@ -490,8 +490,12 @@ def _run(
         progress.start("lsh buckets + clusters", None)
         sig_files = sorted(work.signatures.glob("*.parquet"))
         dedup_info["signatures"] = sum(hashed)
-        dedup_info["candidate_edges"] = candidate_edges(sig_files, cfg.dedup, work.edges)
-        near, n_clusters = cluster_drops(work.edges, doc_files, work.drops / "minhash.parquet", work.clusters)
+        candidates = candidate_edges(sig_files, cfg.dedup, work.edges)
+        dedup_info["candidate_edges"] = candidates.edges
+        dedup_info["candidate_edges_below_min_jaccard"] = candidates.edges - candidates.verified
+        near, n_clusters = cluster_drops(
+            work.edges, doc_files, sig_files, work.drops / "minhash.parquet", work.clusters
+        )
         dedup_info["near_duplicates"] = near
         dedup_info["clusters"] = n_clusters
         dedup_info["largest_cluster"] = (

@@ -65,6 +65,11 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bands", type=int, help="MinHash LSH bands (default 14)")
     p.add_argument("--rows-per-band", type=int, help="MinHash LSH rows per band (default 8)")
     p.add_argument("--ngram-units", type=int, help="units per shingle: CJK characters or words (default 5)")
+    p.add_argument(
+        "--min-jaccard",
+        type=float,
+        help="estimated Jaccard an LSH candidate pair needs to count as duplicates (default 0.5; 0: every pair)",
+    )
     p.add_argument("--shard-rows", type=int, help="rows per output Parquet file")
     p.add_argument("--workers", type=int, help="processes for reading and hashing (default 1)")
     p.add_argument("--keep-work", action="store_true", default=None, help="keep OUT/_work intermediate files")
@@ -90,6 +95,7 @@ def curate_config_from_args(args: argparse.Namespace) -> CurateConfig:
         "bands": args.bands,
         "rows_per_band": args.rows_per_band,
         "ngram_units": args.ngram_units,
+        "min_jaccard": args.min_jaccard,
     }
     dedup = {k: v for k, v in dedup.items() if v is not None}
     if "bands" in dedup or "rows_per_band" in dedup:

@@ -1,16 +1,29 @@
-"""MinHash signatures: the vectorised ones equal datasketch's; LSH finds what it should; union-find is right."""
+"""MinHash signatures: the vectorised ones equal datasketch's; LSH finds what it should and verification drops band
+collisions of dissimilar documents; union-find is right."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from datasketch import MinHash
 
+from curation.config import ConfigError
 from curation.dedup.minhash import (
+    Candidates,
     DedupConfig,
     _UnitHashes,
+    candidate_edges,
     connected_components,
     minhash_signatures,
     shingle_hashes,
+    signature_agreement,
+    signature_batch,
 )
 from curation.text import shingles
 from tests.conftest import EN_A, EN_A_NEAR, ZH_A, ZH_A_NEAR, ZH_B
@@ -45,3 +58,48 @@ def test_estimated_jaccard_tracks_the_true_one() -> None:
 def test_connected_components_root_is_the_smallest_member() -> None:
     nodes, roots = connected_components(np.array([5, 1, 9, 3, 7]), np.array([9, 2, 10, 1, 8]))
     assert dict(zip(nodes.tolist(), roots.tolist(), strict=True)) == {1: 1, 2: 1, 3: 1, 5: 5, 9: 5, 10: 5, 7: 7, 8: 7}
+
+
+def _signature_file(path: Path, sigs: np.ndarray, cfg: DedupConfig) -> Path:
+    pq.write_table(pa.Table.from_batches([signature_batch(list(range(len(sigs))), sigs, cfg)]), path)
+    return path
+
+
+def test_band_collisions_of_dissimilar_documents_are_not_duplicates(tmp_path: Path) -> None:
+    cfg = DedupConfig()
+    rng = np.random.default_rng(0)
+    sigs = rng.integers(0, 2**32, size=(6, cfg.num_perm), dtype=np.uint64).astype(np.uint32)
+    sigs[1, :8] = sigs[0, :8]  # 0 and 1 share band 0 only: a collision at an estimated J of 8/112
+    sigs[3, :90] = sigs[2, :90]  # 2 and 3 agree on 90 of 112 rows: a near duplicate
+    sigs[5, : cfg.num_perm // 2] = sigs[4, : cfg.num_perm // 2]  # exactly min_jaccard = 0.5: kept
+    sig = _signature_file(tmp_path / "sig.parquet", sigs, cfg)
+    got = candidate_edges([sig], cfg, tmp_path / "edges.parquet")
+    assert got == Candidates(edges=3, verified=2)
+    edges = pl.read_parquet(tmp_path / "edges.parquet")
+    assert edges.select("root", "doc_idx").rows() == [(2, 3), (4, 5)]
+    assert edges["jaccard"].to_list() == pytest.approx([90 / 112, 0.5])
+    trusting = dataclasses.replace(cfg, min_jaccard=0.0)
+    assert candidate_edges([sig], trusting, tmp_path / "all.parquet") == Candidates(edges=3, verified=3)
+
+
+def test_signature_agreement_reads_signatures_across_files_and_chunks(tmp_path: Path) -> None:
+    cfg = DedupConfig()
+    rng = np.random.default_rng(1)
+    sigs = rng.integers(0, 2**32, size=(10, cfg.num_perm), dtype=np.uint64).astype(np.uint32)
+    sigs[7, :56] = sigs[2, :56]
+    first = pa.Table.from_batches([signature_batch(list(range(5)), sigs[:5], cfg)])
+    second = pa.Table.from_batches([signature_batch(list(range(5, 10)), sigs[5:], cfg)])
+    pq.write_table(first, tmp_path / "a.parquet")
+    pq.write_table(second, tmp_path / "b.parquet")
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    a, b = np.array([2, 7, 0, 9]), np.array([7, 2, 0, 1])
+    want = [(sigs[i] == sigs[j]).mean() for i, j in zip(a, b, strict=True)]
+    assert signature_agreement(files, a, b, chunk_pairs=3).tolist() == pytest.approx(want)
+    assert want[:3] == [0.5, 0.5, 1.0]
+    with pytest.raises(RuntimeError, match="no signature"):
+        signature_agreement(files, np.array([2]), np.array([42]))
+
+
+def test_config_rejects_a_min_jaccard_outside_0_1() -> None:
+    with pytest.raises(ConfigError, match=r"min_jaccard = 1.5 is outside the allowed range \[0.0, 1.0\]"):
+        DedupConfig(min_jaccard=1.5)

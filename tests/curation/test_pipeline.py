@@ -53,7 +53,10 @@ def test_known_outcome_for_every_document(tiny_corpus: Path, tmp_path: Path) -> 
         {"cluster_id": 0, "kept_id": a1, "size": 2, "member_ids": [a1, ids(tiny_corpus, "a.jsonl", 4)[0]]},
         {"cluster_id": 1, "kept_id": a2, "size": 2, "member_ids": [a2, ids(tiny_corpus, "b.jsonl", 1)[0]]},
     ]
-    assert set(rej.filter(pl.col("reason") == "dup_minhash")["cluster_id"]) == {0, 1}
+    near = rej.filter(pl.col("reason") == "dup_minhash")
+    assert set(near["cluster_id"]) == {0, 1}
+    assert all(0.5 <= s < 1.0 for s in near["score"])  # estimated Jaccard to the kept document
+    assert m["dedup"]["candidate_edges"] == 2 and m["dedup"]["candidate_edges_below_min_jaccard"] == 0
 
     q = pl.read_parquet(out / "quarantine" / "*.parquet")
     assert sorted(zip(q["line"], q["error"], strict=True)) == [

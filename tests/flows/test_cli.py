@@ -34,6 +34,15 @@ def test_curate_json_and_flags_reach_config(tiny_corpus: Path, tmp_path: Path, c
     assert "dup_minhash" not in m["rejected"]
 
 
+def test_min_jaccard_flag_turns_down_candidates_below_it(tiny_corpus: Path, tmp_path: Path, capsys) -> None:
+    argv = ["curate", str(tiny_corpus), "--out", str(tmp_path / "o"), "--json", "--min-jaccard", "1"]
+    assert main(argv) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["config"]["dedup"]["min_jaccard"] == 1.0
+    assert m["dedup"]["candidate_edges_below_min_jaccard"] == m["dedup"]["candidate_edges"] == 2
+    assert "dup_minhash" not in m["rejected"]  # the planted near duplicates are not exact copies
+
+
 def test_config_file_then_flags(tiny_corpus: Path, tmp_path: Path, capsys) -> None:
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({"shard_rows": 2, "dedup": {"near": False}}))
