@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -372,6 +373,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PIPED_WIDTH = 120  # columns of tables written to a file or pipe: rich's 80 wraps the audit's token tables
+
+
+def stdout_console() -> Console:
+    """The console for results: the terminal's width, or PIPED_WIDTH when stdout is not one (COLUMNS wins)."""
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(width=PIPED_WIDTH if piped else None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `sieve`; returns the exit code."""
     parser = build_parser()
@@ -382,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    console = Console()
+    console = stdout_console()
     err = Console(stderr=True)
     try:
         return args.func(args, console)

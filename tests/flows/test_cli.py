@@ -140,3 +140,13 @@ def test_pipeline_config_file_round_trips_nested_and_optional_sections(tmp_path:
     cfg = from_dict(PipelineConfig, data)
     assert isinstance(cfg.train, TrainConfig) and cfg.train.max_steps == 7 and cfg.bpe.vocab_size == 1000
     assert from_dict(PipelineConfig, {**data, "train": None}).train is None
+
+
+def test_tables_written_to_a_pipe_are_wide_enough_for_tokens(monkeypatch) -> None:
+    from flows.cli import PIPED_WIDTH, stdout_console
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
+    assert stdout_console().width == PIPED_WIDTH
+    monkeypatch.setenv("COLUMNS", "90")
+    assert stdout_console().width == 90
