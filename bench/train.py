@@ -2,17 +2,22 @@
 causal mask), in one run, forward + backward + AdamW step; with document masking too. On a CUDA GPU it also
 measures GPT-2 small (~124M parameters) at sequence length 1024 in bf16 (--gpu-batch sequences a step, eager and
 torch.compile'd), with MFU against the GPU's bf16 peak (looked up by its name, or --peak-tflops). --batch and --seq
-set the CPU rows only.
+set the CPU rows only. Each row is printed and written to --out (JSON) as it finishes, the headline GPU row
+(compiled SDPA) first, so a run cut short by --budget-s or a time limit keeps what it measured.
 
     python bench/train.py [--steps 10] [--batch 4] [--seq 1024] [--gpu-batch 16] [--peak-tflops 989] [--no-compile]
+                          [--no-cpu] [--budget-s 480] [--out bench/results/train.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from rich.console import Console
@@ -52,18 +57,46 @@ def tokens_per_s(
     return steps * batch * cfg.block_size / (time.perf_counter() - t0)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--seq", type=int, default=1024)
-    ap.add_argument("--gpu-batch", type=int, default=16, help="sequences of 1,024 tokens per step on the GPU")
-    ap.add_argument("--peak-tflops", type=float, help="bf16 dense peak of the GPU (default: by its name; H100 SXM 989)")
-    ap.add_argument("--no-compile", action="store_true", help="GPU rows without torch.compile only")
-    args = ap.parse_args()
-    console = Console()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+# GPU rows, the headline first: (attention, document masking, compiled)
+GPU_ROWS = [
+    ("sdpa", False, True),
+    ("flex", True, True),
+    ("sdpa", True, True),
+    ("sdpa", False, False),
+    ("flex", True, False),
+    ("sdpa", True, False),
+    ("naive", False, False),
+    ("naive", False, True),
+]
+
+
+class Results:
+    """The rows measured so far, rewritten to a JSON file after each one."""
+
+    def __init__(self, path: Path | None, args: argparse.Namespace) -> None:
+        self.path = path
+        self.data: dict[str, Any] = {
+            "command": "python bench/train.py " + " ".join(sys.argv[1:]),
+            "machine": {
+                "python": platform.python_version(),
+                "torch": torch.__version__,
+                "platform": platform.platform(),
+            },
+            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "cpu": [],
+            "gpu": [],
+        }
+
+    def add(self, section: str, row: dict[str, Any]) -> None:
+        self.data[section].append(row)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.data, indent=2) + "\n", encoding="utf-8")
+
+
+def cpu_rows(args: argparse.Namespace, console: Console, results: Results) -> None:
     threads = torch.get_num_threads()
+    results.data["machine"]["cpu_threads"] = threads
     table = Table(title=f"CPU: 4 layers x 256 wide, vocab 512, batch {args.batch} x {args.seq} ({threads} threads)")
     for col in ("attention", "doc masking", "tokens/s", "ratio to naive"):
         table.add_column(col, justify="right" if col != "attention" else "left")
@@ -75,23 +108,60 @@ def main() -> int:
                             doc_masking, False)  # fmt: skip
         table.add_row("naive", str(doc_masking), f"{naive:,.0f}", "1.00")
         table.add_row("sdpa", str(doc_masking), f"{sdpa:,.0f}", f"{sdpa / naive:.2f}")
+        row = {"doc_masking": doc_masking, "naive_tokens_per_s": naive, "sdpa_tokens_per_s": sdpa}
+        results.add("cpu", {**row, "ratio": sdpa / naive})
     console.print(table)
+
+
+def gpu_rows(args: argparse.Namespace, console: Console, results: Results, deadline: float) -> None:
+    name = torch.cuda.get_device_name()
+    peak = args.peak_tflops or gpu_peak_tflops(name)
+    results.data["machine"].update(gpu=name, peak_tflops=peak, cuda=torch.version.cuda)
+    title = f"GPU {name}: GPT-2 small (124M), {args.gpu_batch} x 1,024 tokens, bf16, peak {peak} TFLOP/s"
+    console.print(title)
+    gpu = Table(title=title)
+    for col in ("attention", "doc masking", "compiled", "tokens/s", "MFU"):
+        gpu.add_column(col)
+    flops_model = GPT(GPTConfig.gpt2_small())
+    for attn, dm, compile in GPU_ROWS:
+        if compile and args.no_compile:
+            continue
+        if time.monotonic() > deadline:
+            console.print(f"--budget-s {args.budget_s:g} spent: {attn} doc_masking={dm} compiled={compile} not run")
+            continue
+        t0 = time.monotonic()
+        tps = tokens_per_s(GPTConfig.gpt2_small(attention=attn), args.gpu_batch, args.steps, "cuda", dm, True,
+                           compile)  # fmt: skip
+        mfu = flops_model.estimate_mfu(tps, peak * 1e12) if peak else None
+        mfu_s = f"{100 * mfu:.1f}%" if mfu is not None else "peak unknown"
+        console.print(f"  {attn:5s} doc_masking={dm!s:5s} compiled={compile!s:5s} {tps:>10,.0f} tokens/s  MFU {mfu_s}"
+                      f"  ({time.monotonic() - t0:.0f} s)")  # fmt: skip
+        gpu.add_row(attn, str(dm), str(compile), f"{tps:,.0f}", mfu_s)
+        row = {"attention": attn, "doc_masking": dm, "compiled": compile, "tokens_per_s": tps, "mfu": mfu}
+        results.add("gpu", {**row, "seconds": time.monotonic() - t0})
+    console.print(gpu)
+    console.print("MFU counts the FLOPs of full causal attention; with document masking fewer are done")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--seq", type=int, default=1024)
+    ap.add_argument("--gpu-batch", type=int, default=16, help="sequences of 1,024 tokens per step on the GPU")
+    ap.add_argument("--peak-tflops", type=float, help="bf16 dense peak of the GPU (default: by its name; H100 SXM 989)")
+    ap.add_argument("--no-compile", action="store_true", help="GPU rows without torch.compile only")
+    ap.add_argument("--no-cpu", action="store_true", help="skip the CPU rows")
+    ap.add_argument("--budget-s", type=float, help="start no GPU row after this many seconds (default: no limit)")
+    ap.add_argument("--out", type=Path, help="write the rows to this JSON file as they finish")
+    args = ap.parse_args()
+    start = time.monotonic()
+    console = Console()
+    results = Results(args.out, args)
+    if not args.no_cpu:
+        cpu_rows(args, console, results)
     if torch.cuda.is_available():
-        name = torch.cuda.get_device_name()
-        peak = args.peak_tflops or gpu_peak_tflops(name)
-        gpu = Table(title=f"GPU {name}: GPT-2 small (124M), {args.gpu_batch} x 1,024 tokens, bf16, peak {peak} TFLOP/s")
-        for col in ("attention", "doc masking", "compiled", "tokens/s", "MFU"):
-            gpu.add_column(col)
-        flops_model = GPT(GPTConfig.gpt2_small())
-        rows = [("sdpa", False), ("sdpa", True), ("flex", True), ("naive", False)]
-        for compile in (False,) if args.no_compile else (False, True):
-            for attn, dm in rows:
-                tps = tokens_per_s(GPTConfig.gpt2_small(attention=attn), args.gpu_batch, args.steps, "cuda", dm, True,
-                                   compile)  # fmt: skip
-                mfu = f"{100 * flops_model.estimate_mfu(tps, peak * 1e12):.1f}%" if peak else "peak unknown"
-                gpu.add_row(attn, str(dm), str(compile), f"{tps:,.0f}", mfu)
-        console.print(gpu)
-        console.print("MFU counts the FLOPs of full causal attention; with document masking fewer are done")
+        gpu_rows(args, console, results, start + (args.budget_s if args.budget_s is not None else float("inf")))
     else:
         console.print("no CUDA device here: the GPU rows (124M model, bf16, MFU) need one")
     return 0

@@ -20,7 +20,6 @@ from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import zstandard
 
 from curation.schema import QUARANTINE_RAW_MAX_BYTES, QUARANTINE_SCHEMA
 
@@ -241,10 +240,20 @@ def _open_binary(src: Source) -> IO[bytes]:
     return f
 
 
+class CorruptStream(OSError):
+    """A compressed input that cannot be decoded (cut short, or not the format its name says)."""
+
+
 class _ZstdRaw(io.RawIOBase):
-    """A zstd stream (one or more frames) that, unlike zstandard's stream_reader, says when it is cut short."""
+    """A zstd stream (one or more frames) that, unlike zstandard's stream_reader, says when it is cut short.
+
+    zstandard is imported here, by the first .zst input: the training stage reads no raw text and runs without it.
+    """
 
     def __init__(self, f: IO[bytes]) -> None:
+        import zstandard
+
+        self._zstd = zstandard
         self._f = f
         self._d = zstandard.ZstdDecompressor().decompressobj()
         self._buf = b""
@@ -261,10 +270,13 @@ class _ZstdRaw(io.RawIOBase):
                 if not chunk:
                     self._done = True
                     break
-                self._d = zstandard.ZstdDecompressor().decompressobj()
+                self._d = self._zstd.ZstdDecompressor().decompressobj()
             elif not chunk:
                 raise EOFError("zstd stream ends inside a frame: the file is truncated")
-            self._buf = self._d.decompress(chunk)
+            try:
+                self._buf = self._d.decompress(chunk)
+            except self._zstd.ZstdError as e:
+                raise CorruptStream(f"not a valid zstd stream: {e}") from e
         n = min(len(b), len(self._buf))
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]
@@ -304,7 +316,7 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
                     if out.full():
                         yield out.take()
                     continue
-            except (EOFError, OSError, zstandard.ZstdError) as e:
+            except (EOFError, OSError) as e:  # CorruptStream is an OSError
                 out.quarantined.append(
                     quarantine_record(
                         src.name, lineno + 1, "truncated_file", f"{src.name}: cannot read past line {lineno}: {e}", None

@@ -57,6 +57,14 @@ def test_truncated_zstd_is_quarantined_not_a_crash(tmp_path: Path) -> None:
     assert m["documents_in"] == m["kept"] + m["rejected_total"] + m["quarantined"]
 
 
+def test_a_zst_name_over_other_bytes_is_quarantined_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "fake.jsonl.zst").write_bytes(b'{"text": "plain JSON under a .zst name"}\n' * 10)
+    m = curate([tmp_path / "fake.jsonl.zst"], tmp_path / "o")
+    assert m["documents_in"] == m["quarantined"] == m["quarantined_by_error"]["truncated_file"] == 1
+    q = pq.read_table(tmp_path / "o" / "quarantine").to_pylist()
+    assert q[0]["line"] == 1 and "not a valid zstd stream" in q[0]["message"]
+
+
 def test_parquet_with_the_wrong_schema_is_refused(tmp_path: Path, capsys) -> None:
     import pyarrow as pa
 
