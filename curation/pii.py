@@ -23,8 +23,8 @@ PHONE_RE = re.compile(
     r"|0\d{2,3}-\d{7,8})(?!\d)"
 )
 IPV4_RE = re.compile(
-    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.])"
-)
+    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)"
+)  # not inside a longer dotted number (a version 1.2.3.4.5); a sentence's full stop may follow
 IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
 
 # Cheap necessary conditions, checked first: most documents hold no PII, and the full patterns are slow.

@@ -513,6 +513,7 @@ def _run(
         rejected=final.rejected,
         quarantined=final.quarantined,
         truncated=read.truncated,
+        pii=read.pii,
     )
     if final.quarantined != read.quarantined:
         raise RuntimeError(

@@ -100,6 +100,7 @@ def test_pii_placeholders_and_counts() -> None:
     assert valid_cn_id("11010519491231002X") and not valid_cn_id("110105194912310021")
     assert scrub("人口 1123456789 人, 版本 1.2.3.4.5", PiiConfig()) == ("人口 1123456789 人, 版本 1.2.3.4.5", Counter())
     assert scrub(text, PiiConfig(enabled=False))[0] == text
+    assert scrub("Served from 10.0.0.255. Then", PiiConfig()) == ("Served from <IP>. Then", Counter(ip=1))
 
 
 def test_mostly_han_text_is_chinese_without_the_model(monkeypatch: pytest.MonkeyPatch) -> None:

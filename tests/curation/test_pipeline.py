@@ -17,7 +17,7 @@ from curation.io import InputError
 from curation.lock import LOCK_NAME, LockedError, OutputLock
 from curation.normalize import NormalizeConfig
 from curation.pipeline import CurateConfig, curate
-from tests.conftest import EN_A, ZH_A, write_jsonl
+from tests.conftest import EN_A, ZH_A, ZH_B, write_jsonl
 
 
 def ids(corpus: Path, f: str, *lines: int) -> list[str]:
@@ -189,3 +189,17 @@ def test_a_rerun_of_a_finished_output_does_nothing_until_input_or_config_changes
     assert not kept.exists() or kept.stat().st_mtime_ns != stamp  # new config: run again
     (tiny_corpus / "b.jsonl").write_text(json.dumps({"text": EN_A}) + "\n", encoding="utf-8")
     assert curate([tiny_corpus], out, CurateConfig(shard_rows=2))["documents_in"] == 10
+
+
+def test_manifest_counts_the_pii_placeholders_put_in(tmp_path: Path) -> None:
+    write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"text": ZH_B + " 联系 zhang.san@example.com 或 138 1234 5678。"},
+            {"text": EN_A + " Write to ops@example.org from 10.0.0.255."},
+        ],
+    )
+    m = curate([tmp_path / "in.jsonl"], tmp_path / "o")
+    assert m["pii"] == {"email": 2, "ip": 1, "phone": 1}
+    kept = sorted(pl.read_parquet(tmp_path / "o" / "kept" / "*.parquet")["text"].to_list())
+    assert kept[0].endswith("Write to <EMAIL> from <IP>.") and kept[1].endswith("联系 <EMAIL> 或 <PHONE>。")
