@@ -416,15 +416,14 @@ def _content(tokens: list[Token], cfg: AuditConfig, flags: _Flags, notes: list[s
     lexicon = Lexicon.default()
     weights = {c: lexicon.terms(c) for c in wanted}
     candidates: list[tuple[int, str]] = []
-    for t in tokens:
-        if t.special:
-            continue
+    checked = [t for t in tokens if not t.special or t.matches_text]
+    for t in checked:
         for cat, term in lexicon.match_token(t.text, cfg.lexicon_min_weight):
             if cat in weights:
                 flags.add(t.id, cat, min(1.0, weights[cat].get(term, 1.0)), f"{cat}: lexicon {term}")
         if cfg.use_classifier and not t.partial_utf8 and (folded := _classifier_text(t.text, cfg)) is not None:
             candidates.append((t.id, folded))
-    stats = {"lexicon_checked": sum(not t.special for t in tokens), "classifier_checked": len(candidates)}
+    stats = {"lexicon_checked": len(checked), "classifier_checked": len(candidates)}
     if cfg.use_classifier and candidates:
         from curation.classifier import ContentClassifier, default_model_path
 
@@ -500,7 +499,8 @@ def _structural(tokens: list[Token], cfg: AuditConfig, flags: _Flags) -> None:
     for t in tokens:
         if t.special:
             if "special" in cats:
-                flags.add(t.id, "special", 1.0, "special: not learnt from text (special, control or added token)")
+                why = "added by hand, matched in text as written" if t.matches_text else "special or control token"
+                flags.add(t.id, "special", 1.0, f"special: not learnt from text ({why})")
             continue
         if t.partial_utf8 and "partial_utf8" in cats:
             flags.add(t.id, "partial_utf8", 1.0, f"partial_utf8: {t.text} is not complete UTF-8")

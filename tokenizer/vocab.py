@@ -53,6 +53,9 @@ class Token(NamedTuple):
     merge_rank: int | None = None  # BPE: the merge that made it (tiktoken: its rank); None for base bytes
     score: float | None = None  # SentencePiece / Unigram: the piece's score (log probability or -rank)
     byte_piece: bool = False  # a byte-fallback piece (<0xAB>): used only where no other piece fits
+    # a special token that stands for text as written (Hugging Face added token with special=false, SentencePiece
+    # user-defined piece): not learnt, but a text of the corpus becomes it, so it is checked for content too
+    matches_text: bool = False
 
 
 @dataclasses.dataclass
@@ -197,8 +200,8 @@ def _finish(name: str, path: Path, sha: str, tokens: list[Token], fmt: str, **kw
     return Vocab(name=name, source=str(path), vocab_size=size, sha256=sha, tokens=tokens, format=fmt, **kw)
 
 
-def _special(tid: int, content: str) -> Token:
-    return Token(tid, content.encode("utf-8"), content, False, True)
+def _special(tid: int, content: str, matches_text: bool = False) -> Token:
+    return Token(tid, content.encode("utf-8"), content, False, True, matches_text=matches_text)
 
 
 # ------------------------------------------------------------------------------------------------ tiktoken
@@ -351,12 +354,15 @@ def _hf_vocab(path: Path, sha: str, doc: Any, name: str | None) -> Vocab:
     prefix = (model.get("continuing_subword_prefix") or "##") if kind == "WordPiece" else None
 
     added: dict[int, str] = {}
+    added_text: set[int] = set()  # added with special=false: matched in text like any word
     for i, a in enumerate(doc.get("added_tokens") or []):
         if not isinstance(a, dict) or not isinstance(a.get("id"), int) or not isinstance(a.get("content"), str):
             raise _fail(
                 path, f"added_tokens[{i}] is not an object with an integer `id` and a string `content`", HF_SHOULD
             )
         added[a["id"]] = a["content"]
+        if a.get("special") is False:
+            added_text.add(a["id"])
     unk = model.get("unk_token")
 
     vocab = model["vocab"]
@@ -406,7 +412,7 @@ def _hf_vocab(path: Path, sha: str, doc: Any, name: str | None) -> Vocab:
             raw = piece.encode("utf-8")
         text, partial = decode_bytes(raw)
         tokens.append(Token(tid, raw, text, partial, piece == unk, ranks.get(tid), score, is_byte))
-    tokens.extend(_special(tid, content) for tid, content in added.items())
+    tokens.extend(_special(tid, content, tid in added_text) for tid, content in added.items())
     if not tokens:
         raise _fail(path, "an empty vocabulary", HF_SHOULD)
     ids = [t.id for t in tokens]
@@ -524,7 +530,8 @@ def load_sentencepiece(path: str | Path, name: str | None = None) -> Vocab:
         else:
             raw = piece.replace(METASPACE, " ").encode("utf-8")
         text, partial = decode_bytes(raw)
-        tokens.append(Token(tid, raw, text, partial, kind not in ("NORMAL", "BYTE"), None, score, kind == "BYTE"))
+        special = kind not in ("NORMAL", "BYTE")
+        tokens.append(Token(tid, raw, text, partial, special, None, score, kind == "BYTE", kind == "USER_DEFINED"))
     fmt = f"sentencepiece-{SP_MODEL_TYPES.get(model_type, str(model_type))}"
     return _finish(name or path.name.split(".")[0], path, sha, tokens, fmt)
 

@@ -290,3 +290,26 @@ def test_reports_of_o200k(o200k_report: dict[str, Any]) -> None:
     page = audit_html(o200k_report)
     assert "久久免费热在线精品" in page and page.count("<svg") == 4
     assert len(page) < 5_000_000
+
+
+def test_tokens_added_by_hand_are_checked_for_content(tmp_path: Path) -> None:
+    from tokenizers import Tokenizer
+
+    path = write_hf_tokenizer(tmp_path / "tokenizer.json", ("hello",))
+    tok = Tokenizer.from_file(str(path))
+    tok.add_tokens(["澳门新葡京注册送彩金", "在线赌场百家乐"])  # special=false: matched in text as written
+    tok.add_special_tokens(["<|im_start|>"])
+    tok.save(str(path))
+    vocab = load_vocab(path)
+    assert [(t.text, t.special, t.matches_text) for t in vocab.tokens if t.special] == [
+        ("<|endoftext|>", True, False),
+        ("澳门新葡京注册送彩金", True, True),
+        ("在线赌场百家乐", True, True),
+        ("<|im_start|>", True, False),
+    ]
+    report = audit(vocab, AuditConfig(use_classifier=False)).to_dict()
+    toks = {t["text"]: t for t in report["tokens"]}
+    assert toks["澳门新葡京注册送彩金"]["categories"] == ["gambling", "special"]
+    assert toks["在线赌场百家乐"]["categories"] == ["gambling", "special"]
+    assert "matched in text as written" in toks["在线赌场百家乐"]["reasons"][-1]
+    assert toks["<|im_start|>"]["categories"] == ["special"]
