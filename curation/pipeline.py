@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import re
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -51,7 +52,9 @@ log = logging.getLogger(__name__)
 
 ROW_BITS = 40  # doc_idx = (input file number << 40) | line or row: unique, ordered, known without counting
 RUN_RECORD = ".sieve-run.json"  # the run key of the output in OUT: a rerun with the same key has nothing to do
-OUTPUT_NAMES = ("kept", "rejected", "quarantine", "clusters", "manifest.json", "config.json", "_work", RUN_RECORD)
+SHARD_FOLDERS = ("kept", "rejected", "quarantine", "clusters")
+SHARD_NAME = re.compile(r"part-\d{5,}\.parquet")
+OUTPUT_NAMES = (*SHARD_FOLDERS, "manifest.json", "config.json", "_work", RUN_RECORD)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -378,6 +381,12 @@ def prepare_output(out: Path, key: str) -> bool:
         raise InputError(f"--out {out} is a file; pass a folder")
     if out.exists():
         foreign = sorted({p.name for p in out.iterdir()} - set(OUTPUT_NAMES) - {LOCK_NAME})
+        for name in SHARD_FOLDERS:  # replaced whole when this run publishes: only sieve's shards may be in them
+            folder = out / name
+            if folder.is_file() or folder.is_symlink():
+                foreign.append(name)
+            elif folder.is_dir():
+                foreign += [f"{name}/{p.name}" for p in sorted(folder.iterdir()) if not SHARD_NAME.fullmatch(p.name)]
         if foreign:
             raise InputError(
                 f"--out {out} holds files sieve did not write ({', '.join(foreign[:5])}); pass a new or empty folder"
@@ -407,7 +416,7 @@ def _publish(out: Path, staged: Path) -> None:
     """
     (out / "manifest.json").unlink(missing_ok=True)
     (out / RUN_RECORD).unlink(missing_ok=True)
-    for name in ("kept", "rejected", "quarantine", "clusters"):
+    for name in SHARD_FOLDERS:
         target = out / name
         if target.exists():
             shutil.rmtree(target)

@@ -146,6 +146,12 @@ def test_output_folder_rules(tiny_corpus: Path, tmp_path: Path) -> None:
     # a failed rerun leaves the earlier complete output in place
     assert json.loads((out / "manifest.json").read_text()) == first
 
+    # a note put beside the shards would go with them when a new run replaces the folder: refused
+    (out / "kept" / "notes.txt").write_text("precious")
+    with pytest.raises(InputError, match=r"holds files sieve did not write \(kept/notes.txt\)"):
+        curate([tiny_corpus], out, CurateConfig(shard_rows=2))
+    assert (out / "kept" / "notes.txt").read_text() == "precious"
+
 
 def test_lock_refuses_a_second_run_and_recognises_a_stale_lock(tiny_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
