@@ -293,7 +293,10 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
     text_key, id_key, url_key = cfg.text_column, cfg.id_column, cfg.url_column
     lineno = 0
     parsed = 0
+    objects = 0
     with_text = 0
+    with_id = 0
+    first_kind: str | None = None  # of the first parsed line that is not an object
     first_keys: list[str] | None = None
     with _open_binary(src) as f:
         while True:
@@ -326,6 +329,8 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
                 break
             lineno += 1
             line = raw.rstrip(b"\r\n")
+            if lineno == 1 and line.startswith(UTF8_BOM):  # Windows tools start UTF-8 files with one
+                line = line[len(UTF8_BOM) :]
             if not line.strip():
                 continue
             try:
@@ -340,6 +345,7 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
                 else:
                     parsed += 1
                     if not isinstance(obj, dict):
+                        first_kind = first_kind or _JSON_KIND.get(type(obj), type(obj).__name__)
                         out.quarantined.append(
                             quarantine_record(
                                 src.name,
@@ -350,19 +356,31 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
                             )
                         )
                     else:
+                        objects += 1
                         if first_keys is None:
                             first_keys = list(obj)
                         _jsonl_record(src, cfg, out, obj, lineno, line, text_key, id_key, url_key)
-                        if text_key in obj:
-                            with_text += 1
-            if parsed == 1000 and with_text == 0:
+                        with_text += text_key in obj
+                        with_id += id_key is not None and id_key in obj
+            if parsed == 1000 and (with_text == 0 or (id_key is not None and with_id == 0)):
                 break  # surely the wrong column: report below rather than quarantine the whole file
             if out.full():
                 yield out.take()
+    if parsed and objects == 0:
+        raise InputError(
+            f"{src.name} holds no JSON object (the first value read is a JSON {first_kind}); sieve reads JSON Lines, "
+            "one object per line: convert a JSON array with `jq -c '.[]' FILE > FILE.jsonl`"
+        )
     if parsed and with_text == 0:
         raise InputError(_missing_column_message(src.name, text_key, first_keys or [], "--text-column"))
+    if id_key is not None and objects and with_id == 0:
+        raise InputError(_missing_column_message(src.name, id_key, first_keys or [], "--id-column"))
     if out.pending():
         yield out.take()
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+_JSON_KIND = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
 def _skip_rest_of_line(f: IO[bytes], chunk: int = 1 << 20) -> int:

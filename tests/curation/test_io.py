@@ -102,6 +102,32 @@ def test_missing_text_column_names_columns_and_flag(tmp_path: Path) -> None:
         read_all(tmp_path / "a.parquet")
 
 
+def test_an_id_column_no_record_has_is_an_error_not_a_quarantined_file(tmp_path: Path) -> None:
+    rows = [{"text": f"doc {i}", "doc_id": i} for i in range(3)]
+    p = write_jsonl(tmp_path / "a.jsonl", rows)
+    want = r"no column `nope` in .*a.jsonl; columns are \[text, doc_id\]; pass --id-column"
+    with pytest.raises(InputError, match=want):
+        read_all(p, ReadConfig(id_column="nope"))
+    write_jsonl(p, [*rows, {"text": "doc 3"}])  # some records lack it: those are quarantined as missing_id
+    docs, q = read_all(p, ReadConfig(id_column="doc_id"))
+    assert len(docs) == 3 and [r["error"] for r in q] == ["missing_id"]
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_record(tmp_path: Path) -> None:
+    p = tmp_path / "win.jsonl"
+    p.write_bytes(b"\xef\xbb\xbf" + b'{"text": "first"}\r\n{"text": "second"}\r\n')
+    docs, q = read_all(p)
+    assert [d["text"] for d in docs] == ["first", "second"] and q == []
+
+
+def test_a_json_array_file_is_refused_with_the_fix(tmp_path: Path) -> None:
+    p = tmp_path / "arr.json"
+    p.write_text('[{"text": "a"}, {"text": "b"}]\n', encoding="utf-8")
+    want = r"arr.json holds no JSON object \(the first value read is a JSON array\).*jq -c"
+    with pytest.raises(InputError, match=want):
+        read_all(p)
+
+
 def test_text_column_of_wrong_type_is_an_error(tmp_path: Path) -> None:
     pq.write_table(pa.table({"text": [1, 2]}), tmp_path / "a.parquet")
     with pytest.raises(InputError, match="has type int64, not text"):
