@@ -26,7 +26,7 @@ from typing import Any
 
 from curation import sources
 from curation.config import check_range
-from curation.io import atomic_write_bytes, sha256_file
+from curation.io import InputError, atomic_write_bytes, sha256_file
 from curation.text import fold_all
 from curation.unitarray import unit_lines
 
@@ -114,7 +114,7 @@ def to_fasttext_lines(texts: Sequence[str], max_chars: int = ClassifierConfig.ma
 # Labelled data: JSONL records {"text": ..., "label": ..., "source": ... (optional)}
 
 
-class LabelledDataError(ValueError):
+class LabelledDataError(InputError, ValueError):
     """A labelled JSONL file holds a record that is not {"text": <non-empty string>, "label": <known label>}."""
 
 

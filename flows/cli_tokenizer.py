@@ -127,7 +127,7 @@ def _write(path: Path, text: str) -> None:
 
 def cmd_audit(args: argparse.Namespace, console: Console) -> int:
     """Run the audit, write the reports, print the summary, apply the gate."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         return _audit(args, console)
     except INPUT_ERRORS as e:
@@ -212,7 +212,7 @@ def cmd_tokenizer_train(args: argparse.Namespace, console: Console) -> int:
     """Train BPE with the flags as a BpeConfig; print where it went."""
     from tokenizer.bpe import BpeConfig, train_bpe
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     kw: dict = {"vocab_size": args.vocab_size, "max_token_length": args.max_token_length}
     if args.min_frequency is not None:
         kw["min_frequency"] = args.min_frequency

@@ -52,7 +52,7 @@ def add_tokenize_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_tokenize(args: argparse.Namespace, console: Console) -> int:
     """Tokenize the shards and print a short summary."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         cfg = TokenizeConfig(text_column=args.text_column, shard_tokens=args.shard_tokens, append_eos=not args.no_eos)
         manifest = tokenize_shards(args.shards, args.tokenizer, args.out, cfg)
@@ -121,7 +121,7 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         with RichProgress(enabled=not args.quiet and sys.stderr.isatty(), unit="tokens") as progress:
             s = train(args.tokdir, args.out, cfg, progress)
     except (InputError, ConfigError, FileNotFoundError) as e:
-        Console(stderr=True).print(Text(f"error: {e}"))
+        Console(stderr=True, soft_wrap=True).print(Text(f"error: {e}"))
         return 2
     ev = s["eval"] or {}
     console.print(

@@ -71,6 +71,10 @@ class TrainConfig:
         check_range(self, "checkpoint_interval_steps", 1, 1 << 40)
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError(f"TrainConfig.device = {self.device!r}; use auto, cpu or cuda[:N]")
+        try:  # the model's own checks (head size, positional, attention), said here where the fields are set
+            self.model_config(vocab_size=256)
+        except ValueError as e:
+            raise ConfigError(f"TrainConfig: {e}".replace("GPTConfig.", "")) from None
 
     def model_config(self, vocab_size: int) -> GPTConfig:
         return GPTConfig(
@@ -125,6 +129,15 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 def _device(cfg: TrainConfig) -> torch.device:
     if cfg.device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if cfg.device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"TrainConfig.device = {cfg.device!r}, but this torch ({torch.__version__}) sees no CUDA device; "
+                "use --device cpu, or auto to take a GPU where there is one"
+            )
+        index = torch.device(cfg.device).index or 0
+        if index >= (n := torch.cuda.device_count()):
+            raise ConfigError(f"TrainConfig.device = {cfg.device!r}: this machine has {n} GPU(s), cuda:0..cuda:{n - 1}")
     return torch.device(cfg.device)
 
 

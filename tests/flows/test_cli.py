@@ -115,6 +115,9 @@ def test_classifier_train_then_curate_with_it(tmp_path: Path, tiny_corpus: Path,
     model = tmp_path / "m.bin"
     assert main(["classifier", "train", str(tmp_path / "train.jsonl"), "--out", str(model)]) == 0
     assert model.is_file()
+    write_jsonl(tmp_path / "bad.jsonl", [*recs[:4], {"text": "x", "label": "casino"}])
+    assert main(["classifier", "train", str(tmp_path / "bad.jsonl"), "--out", str(tmp_path / "bad.bin")]) == 2
+    assert "bad.jsonl:5: unknown label 'casino'" in capsys.readouterr().err
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({"filters": {"classifier": {"model_path": str(model)}}}))
     assert main(["curate", str(tiny_corpus), "--out", str(tmp_path / "o"), "--config", str(cfg), "-q"]) == 0

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from curation.config import ConfigError
 from tests.train.test_shards import corpus  # noqa: F401 - the shared fixture
@@ -64,6 +65,16 @@ def test_schedule_and_config_errors() -> None:
     assert lr_at(TINY.max_steps, TINY) == pytest.approx(TINY.min_lr)
     with pytest.raises(ConfigError, match="TrainConfig.lr = -1"):
         TrainConfig(lr=-1)
+    with pytest.raises(ConfigError, match=r"TrainConfig: n_embd=65 must be divisible by n_head=2"):
+        TrainConfig(n_embd=65, n_head=2)
+    with pytest.raises(ConfigError, match=r"TrainConfig: positional='alibi': must be one of \['rope', 'sinusoidal'\]"):
+        TrainConfig(positional="alibi")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message a machine without CUDA gives")
+def test_cuda_asked_for_without_cuda_is_a_config_error(tokens: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"TrainConfig.device = 'cuda', but this torch .* sees no CUDA device"):
+        train(tokens, tmp_path / "run", dataclasses.replace(TINY, device="cuda"))
 
 
 def test_cli_tokenize_and_train_with_a_toml_config(corpus: tuple[Path, Path], tmp_path: Path, capsys) -> None:  # noqa: F811
