@@ -4,8 +4,9 @@ The stream is every document of the token shards in manifest order, each ending 
 `sieve tokenize`; shards written without it are refused, so documents are separated in exactly one way).
 Sequence k of a split is the stream window [start + k*T, start + k*T + T + 1): x its first T tokens, y its last T.
 The held-out split is the tail of the stream from the first document boundary at or after (1 - eval_fraction) of
-the tokens: no document and no token is in both splits. doc_ids[b, i] is the global index (in stream order) of the
-document that x[b, i] belongs to, for document-masked attention. Tokens stay memory-mapped; a batch copies B*(T+1).
+the tokens (the start of the last document when the cut falls in it): no document and no token is in both splits.
+doc_ids[b, i] is the global index (in stream order) of the document that x[b, i] belongs to, for document-masked
+attention. Tokens stay memory-mapped; a batch copies B*(T+1).
 """
 
 from __future__ import annotations
@@ -133,6 +134,8 @@ class PackedDataset:
             if cut < s.tokens:
                 doc = s.doc_at(cut)
                 boundary = cut if s.doc_start(doc) == cut else s.doc_start(doc + 1)
+                if boundary >= s.tokens and s.doc_start(doc) > 0:  # the cut fell in the last document: hold it out
+                    boundary = s.doc_start(doc)
         self.start, self.stop = (0, boundary) if split == "train" else (boundary, s.tokens)
         self.first_doc = s.doc_at(self.start) if self.start < s.tokens else s.documents
         n = (self.stop - self.start - 1) // seq_len

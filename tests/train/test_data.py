@@ -120,6 +120,15 @@ def test_held_out_split_is_disjoint_and_at_a_document_boundary(tokens: Path) -> 
     assert len(batches) == len(held) // 2 and np.array_equal(batches[0].x[0], held[0][0])
 
 
+def test_a_cut_inside_the_last_document_holds_that_document_out(tokens: Path) -> None:
+    s = TokenStream(tokens)
+    last = s.doc_start(s.documents - 1)
+    fraction = (s.tokens - last - 1) / s.tokens / 2  # the cut falls inside the last document
+    held = PackedDataset(s, 4, "eval", eval_fraction=fraction)
+    train = PackedDataset(s, 4, "train", eval_fraction=fraction)
+    assert held.start == train.stop == last and held.stop == s.tokens and held.first_doc == s.documents - 1
+
+
 def test_errors_name_the_fix(tokens: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="fewer than one sequence"):
         PackedDataset(tokens, 10**6)
