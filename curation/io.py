@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -560,6 +561,21 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def refuse_foreign_output(out: Path, own: re.Pattern[str], what: str) -> None:
+    """Raise InputError when OUT is a file, or a folder holding a name `own` does not match (what wrote it: says who).
+
+    Stages rewrite their output folder in place; a file of someone else's there would be lost or misread.
+    """
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; pass a folder")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if not own.fullmatch(p.name))
+        if foreign:
+            raise InputError(
+                f"--out {out} holds files {what} did not write ({', '.join(foreign[:5])}); pass a new or empty folder"
+            )
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

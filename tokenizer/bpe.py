@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 
 from curation import __version__
 from curation.config import ConfigError, check_range, to_dict
-from curation.io import InputError, atomic_write_bytes, sha256_file, write_json
+from curation.io import InputError, atomic_write_bytes, refuse_foreign_output, sha256_file, write_json
 from tokenizer.vocab import BYTE_DECODER, load_vocab, render_token
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ ROUNDTRIP_PROBES = (
 )
 SAMPLE_SEED = 0  # the round-trip sample is the same on every run over the same input
 OUTPUT_FILES = ("tokenizer.json", "vocab.txt", "config.json", "manifest.json")
+OWN_FILES = re.compile("(" + "|".join(map(re.escape, OUTPUT_FILES)) + r")(\.tmp)?")
 
 
 class RoundTripError(RuntimeError):
@@ -246,6 +248,7 @@ def train_bpe(
     """
     cfg = config or BpeConfig()
     out = Path(out)
+    refuse_foreign_output(out, OWN_FILES, "sieve tokenizer train")
     files = parquet_inputs(shards)
     for f in files:
         _open(f, cfg.text_column)  # fail on a bad file before hours of training, not after

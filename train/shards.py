@@ -25,6 +25,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -37,7 +38,7 @@ from tokenizers import Tokenizer
 
 from curation import __version__
 from curation.config import ConfigError, check_range, to_dict
-from curation.io import InputError, sha256_file, write_json
+from curation.io import InputError, refuse_foreign_output, sha256_file, write_json
 from tokenizer.bpe import parquet_inputs
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 EOS_TOKEN = "<|endoftext|>"  # the document separator BpeConfig.special_tokens puts first
 MANIFEST = "manifest.json"
 SHARD_GLOB = "part-*.arrow"
+OWN_FILES = re.compile(r"(part-\d{5,}\.arrow|manifest\.json)(\.tmp)?")  # what a token folder may hold
 UINT16_MAX_VOCAB = 1 << 16  # ids 0..65535 fit uint16: half the bytes of uint32 for every vocabulary up to 64k
 
 
@@ -179,6 +181,7 @@ def tokenize_shards(
     """Encode kept Parquet shards (files or folders) into Arrow token shards in OUT; return the manifest."""
     cfg = config or TokenizeConfig()
     out = Path(out)
+    refuse_foreign_output(out, OWN_FILES, "sieve tokenize")
     files = parquet_inputs(shards)
     tok, tok_path = load_tokenizer(Path(tokenizer_dir))
     vocab_size = tok.get_vocab_size(with_added_tokens=True)

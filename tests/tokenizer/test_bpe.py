@@ -96,6 +96,14 @@ def test_files_and_curate_output_folder_accepted(kept: Path, tmp_path: Path) -> 
     assert (tmp_path / "a" / "tokenizer.json").read_text() == (tmp_path / "b" / "tokenizer.json").read_text()
 
 
+def test_an_output_folder_of_other_files_is_refused(kept: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "thesis.tex").write_text("precious")
+    with pytest.raises(InputError, match=r"holds files sieve tokenizer train did not write \(thesis.tex\)"):
+        train_bpe([kept], tmp_path / "notes", BpeConfig(vocab_size=300))
+    assert (tmp_path / "notes" / "thesis.tex").read_text() == "precious"
+
+
 def test_input_errors(tmp_path: Path) -> None:
     other = tmp_path / "other.parquet"
     pq.write_table(pa.table({"content": ["hello"]}), other)

@@ -169,4 +169,9 @@ def test_cli_summary_and_exit_codes(corpus: tuple[Path, Path], tmp_path: Path, c
     )
     assert _cli(["tokenize", str(tmp_path / "nope"), "--tokenizer", str(tokdir), "--out", str(out)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+    # the tokenizer's own folder as --out: tokenize would replace its manifest
+    assert _cli(["tokenize", str(kept), "--tokenizer", str(tokdir), "--out", str(tokdir)]) == 2
+    err = capsys.readouterr().err
+    assert "holds files sieve tokenize did not write (config.json, tokenizer.json, vocab.txt)" in err
+    assert json.loads((tokdir / "manifest.json").read_text())["stage"] == "bpe"
     assert _cli(["tokenize", str(kept), "--tokenizer", str(tokdir), "--out", str(out), "--shard-tokens", "0"]) == 2
