@@ -27,7 +27,7 @@ import regex
 from curation.config import ConfigError, check_range, to_dict
 from curation.lexicon import TOKEN_PREFIXES, Lexicon
 from curation.progress import Progress
-from curation.text import cjk_count, fold
+from curation.text import cjk_count, fold, units
 from tokenizer.vocab import _HIDDEN, Token, Vocab, render_token
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,11 @@ class AuditConfig:
     classifier_clean_max_count: int = 0  # a phrase that clean text uses (人力资源, 广播电视) is no spam, whatever
     # fastText says of it alone: the classifier's flag alone is dropped when the phrase occurs more often than this
     # in the clean side of its own training sources (People's Daily 1998, reviews, CPython docs)
+    # fastText scores a short fragment from a few hashed n-grams, and one stray n-gram can decide it (包括红楼梦:
+    # gambling 0.99; 包括红楼 and 括红楼梦: clean). A classifier-only flag on a token of this many units or more
+    # stands only if the token without its first or its last unit is still that label (p >= 0.5); shorter tokens
+    # lose too much with a unit (在线国产 -> 线国产). 0 turns the check off.
+    classifier_stable_min_units: int = 5
     repetition_min_copies: int = 4  # '啊啊啊啊', '===='; three copies are ordinary text ('...', '哈哈哈', 'www')
     repetition_max_unit_chars: int = 3  # units of 1-3 characters ('=', 'ha', '-=-'); longer repeats are phrases
     include_all: bool = False  # list every token, not only flagged ones (o200k: 200k rows, ~60 MB of JSON)
@@ -435,16 +440,44 @@ def _content(tokens: list[Token], cfg: AuditConfig, flags: _Flags, notes: list[s
         alone = {folded for tid, folded, label, _ in found if label not in flags.by_id.get(tid, {})}
         clean = clean_text_counts(alone) if alone else {}
         suppressed = 0
+        alone_found = []
         for tid, folded, label, prob in found:
-            if clean.get(folded, 0) > cfg.classifier_clean_max_count and label not in flags.by_id.get(tid, {}):
+            if label in flags.by_id.get(tid, {}):  # the lexicon agrees: no further check
+                flags.add(tid, label, prob, f"{label}: classifier {prob:.2f}")
+            elif clean.get(folded, 0) > cfg.classifier_clean_max_count:
                 suppressed += 1
-                continue
-            flags.add(tid, label, prob, f"{label}: classifier {prob:.2f}")
-        stats["classifier_flagged"] = len(found) - suppressed
+            else:
+                alone_found.append((tid, folded, label, prob))
+        unstable = _unstable(clf, [(f, label) for _, f, label, _ in alone_found], cfg.classifier_stable_min_units)
+        for (tid, _, label, prob), drop in zip(alone_found, unstable, strict=True):
+            if not drop:
+                flags.add(tid, label, prob, f"{label}: classifier {prob:.2f}")
+        stats["classifier_flagged"] = len(found) - suppressed - sum(unstable)
         stats["classifier_dropped_clean_text"] = suppressed
+        stats["classifier_dropped_unstable"] = sum(unstable)
     elif not cfg.use_classifier:
         notes.append("content classifier off: gambling/adult/spam from the lexicon only")
     return stats
+
+
+def _unstable(clf: Any, found: list[tuple[str, str]], min_units: int) -> list[bool]:
+    """For each (folded text, label): True when the text has min_units units or more and neither the text without
+    its first unit nor without its last is predicted as the label with p >= 0.5 (see classifier_stable_min_units)."""
+    out = [False] * len(found)
+    if min_units <= 0:
+        return out
+    probe: list[int] = []
+    texts: list[str] = []
+    for i, (folded, _) in enumerate(found):
+        us = units(folded)
+        if len(us) >= min_units:
+            probe.append(i)
+            texts += [" ".join(us[1:]), " ".join(us[:-1])]
+    preds = clf.predict(texts) if texts else []
+    for k, i in enumerate(probe):
+        label = found[i][1]
+        out[i] = not any(p_label == label and p >= 0.5 for p_label, p in preds[2 * k : 2 * k + 2])
+    return out
 
 
 _JOINERS = frozenset("\u200c\u200d") | frozenset(map(chr, range(0xFE00, 0xFE10)))  # ZWNJ, ZWJ, variation selectors

@@ -313,3 +313,14 @@ def test_tokens_added_by_hand_are_checked_for_content(tmp_path: Path) -> None:
     assert toks["在线赌场百家乐"]["categories"] == ["gambling", "special"]
     assert "matched in text as written" in toks["在线赌场百家乐"]["reasons"][-1]
     assert toks["<|im_start|>"]["categories"] == ["special"]
+
+
+def test_a_fragment_one_stray_ngram_scores_is_not_flagged_by_the_classifier(tmp_path: Path) -> None:
+    path = write_hf_tokenizer(tmp_path / "tokenizer.json", (",包括红楼梦", "久久免费热在线精品"))
+    report = audit(load_vocab(path), AuditConfig(categories=("gambling", "adult", "spam"), include_all=True))
+    toks = {t["text"]: t for t in report.to_dict()["tokens"]}
+    assert toks[",包括红楼梦"]["categories"] == []  # fastText alone: gambling 0.99; 包括红楼, 括红楼梦: clean
+    assert toks["久久免费热在线精品"]["categories"] == ["adult"]  # still adult without its first or last unit
+    assert report.to_dict()["checks"]["content"]["classifier_dropped_unstable"] == 1
+    off = audit(load_vocab(path), AuditConfig(categories=("gambling",), classifier_stable_min_units=0)).to_dict()
+    assert any(t["text"] == ",包括红楼梦" for t in off["tokens"])  # the check, not the model, made the difference
