@@ -114,6 +114,19 @@ def to_fasttext_lines(texts: Sequence[str], max_chars: int = ClassifierConfig.ma
 # Labelled data: JSONL records {"text": ..., "label": ..., "source": ... (optional)}
 
 
+class ModelNotFoundError(InputError, FileNotFoundError):
+    """No fastText model file where the config points; the message says how to get one."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"no content model at {path}; build the default one with `sieve classifier build-default` (make does), "
+            "train one with `sieve classifier train`, or switch the filter off with --no-filter classifier"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class LabelledDataError(InputError, ValueError):
     """A labelled JSONL file holds a record that is not {"text": <non-empty string>, "label": <known label>}."""
 
@@ -292,10 +305,7 @@ class ContentClassifier:
 
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(
-                f"no content model at {path}; build the default one with "
-                "`python -c 'from curation.classifier import build_default_model; build_default_model()'`"
-            )
+            raise ModelNotFoundError(path)
         max_chars = ClassifierConfig.max_chars
         meta = meta_path(path)
         if meta.is_file():

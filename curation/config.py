@@ -32,6 +32,8 @@ def to_dict(config: object) -> dict[str, Any]:
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Build a config from plain data, recursing into nested configs; unknown keys are an error."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"a {cls.__name__} is a JSON object of its fields, got {type(data).__name__} {data!r:.60}")
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(fields))
     if unknown:
@@ -43,6 +45,8 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         nested = [h for h in (hint, *get_args(hint)) if dataclasses.is_dataclass(h)]  # X, or X | None
         if nested and isinstance(value, dict):
             value = from_dict(nested[0], value)  # type: ignore[arg-type]
+        elif nested and value is not None and not dataclasses.is_dataclass(value):
+            raise ConfigError(f"{cls.__name__}.{name} is an object of {nested[0].__name__} fields, got {value!r:.60}")
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[name] = value

@@ -440,6 +440,8 @@ def curate(
     cfg = config or CurateConfig()
     progress = progress or NoProgress()
     out = Path(out)
+    if out.exists() and not out.is_dir():  # before the lock, which would be made inside it
+        raise InputError(f"--out {out} is a file; pass a folder")
     sources, skipped = discover(list(inputs), exclude=out)
     with OutputLock(out):
         key = run_key(sources, cfg)

@@ -259,9 +259,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
         parents=[_common()],
-        help="run the pipeline flow with Prefect: curate -> tokenizer -> audit (raw vs curated)",
+        help="run the pipeline flow with Prefect: curate -> tokenizer -> audit (raw vs curated) -> tokenize -> train",
         description="Runs the `pipeline` Prefect flow on a temporary local server (nothing to start by hand): "
-        "OUT/curated, OUT/tokenizer, OUT/audit, and the raw baseline OUT/raw, OUT/tokenizer-raw, OUT/audit-raw.",
+        "OUT/curated, OUT/tokenizer, OUT/audit, the raw baseline OUT/raw, OUT/tokenizer-raw, OUT/audit-raw, "
+        "then OUT/tokens and OUT/model (a small GPT; 'train': null in --config stops after the tokens).",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("--out", required=True, type=Path)

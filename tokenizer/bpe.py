@@ -112,12 +112,12 @@ def _open(path: Path, column: str) -> pq.ParquetFile:
         raise InputError(f"{path} is not a readable Parquet file ({e}); pass Parquet shards from `sieve curate`") from e
     schema = pf.schema_arrow
     if column not in schema.names:
-        raise InputError(
-            f"no column `{column}` in {path}; columns are [{', '.join(schema.names)}]; set text_column to one of them"
-        )
+        texts = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+        hint = f"; pass --text-column {texts[0]}" if texts else "; it holds no text column"
+        raise InputError(f"no column `{column}` in {path}; columns are [{', '.join(schema.names)}]{hint}")
     kind = schema.field(column).type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        raise InputError(f"column `{column}` in {path} holds {kind}, not text; set text_column to a string column")
+        raise InputError(f"column `{column}` in {path} holds {kind}, not text; pass --text-column with a string column")
     return pf
 
 

@@ -179,6 +179,15 @@ def evaluate(model: GPT, ds: PackedDataset, cfg: TrainConfig, device: torch.devi
     return {"loss": nats / tokens, "bpb": nats / math.log(2) / max(1, nbytes), "tokens": tokens}
 
 
+def _finished_summary(out: Path, step: int) -> dict[str, Any] | None:
+    """The summary of the run that reached `step` in OUT, if it wrote one (a rerun of a finished run)."""
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and summary.get("steps") == step else None
+
+
 def _autocast(device: torch.device) -> Any:
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
@@ -219,8 +228,13 @@ def train(
     torch.manual_seed(cfg.seed)
     if (ckpt / "checkpoint.json").exists():
         model, extra = load_checkpoint(ckpt, device)
-        if extra.get("train_config") != to_dict(cfg):
-            raise ConfigError(f"{ckpt} was written with another TrainConfig; use a new --out or the same config")
+        if (saved := extra.get("train_config")) != (now := to_dict(cfg)):
+            saved = saved if isinstance(saved, dict) else {}
+            diff = [f"{k}: {saved.get(k)!r} then, {v!r} now" for k, v in sorted(now.items()) if saved.get(k) != v]
+            raise ConfigError(
+                f"{ckpt} was written with another TrainConfig ({'; '.join(diff)}); resume with the same settings, "
+                "or pass a new --out (max_steps too: it shapes the learning-rate schedule)"
+            )
         model.train()
         opt = model.configure_optimizers(cfg.weight_decay, cfg.lr)
         load_optimizer_state(opt, ckpt)
@@ -273,6 +287,9 @@ def train(
             extra = {"step": step, "loader": loader.state_dict(), "train_config": to_dict(cfg), "history": history}
             save_checkpoint(model, ckpt, optimizer=opt, extra=extra)
     wall_seconds = time.perf_counter() - t_start
+    if run_steps == 0 and (done := _finished_summary(out, step)) is not None:
+        log.info("%s is already trained to step %d; nothing to do", out, step)
+        return done
     if not timed_steps:  # a run of TIMING_WARMUP_STEPS steps or fewer: all it has is the whole loop
         timed_seconds, timed_steps = wall_seconds, run_steps
     tokens_per_s = timed_steps * tokens_per_step / timed_seconds if timed_seconds and timed_steps else 0.0

@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
-from curation.classifier import CATEGORIES, ContentClassifier, default_model_path
+from curation.classifier import CATEGORIES, ContentClassifier, ModelNotFoundError, default_model_path
 from curation.config import check_range
 from curation.filters.base import Drop, Filter
 
@@ -55,12 +55,7 @@ class ClassifierFilter(Filter):
         self._model = model
         self._path = model.path if model is not None else config.resolved_model_path()
         if model is None and not self._path.is_file():
-            path = self._path
-            raise FileNotFoundError(
-                f"no content model at {path}; build the default one with "
-                "`python -c 'from curation.classifier import build_default_model; build_default_model()'`, "
-                "point ClassifierFilterConfig.model_path at a trained model, or set enabled=False"
-            )
+            raise ModelNotFoundError(self._path)
         self._thresholds = {cat: config.min_probability(cat) for cat in CATEGORIES}
 
     @property

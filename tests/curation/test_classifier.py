@@ -206,7 +206,7 @@ def test_filter_thresholds(label: str, p: float, reason: str | None) -> None:
 
 
 def test_filter_without_model_says_how_to_build_it(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="build_default_model"):
+    with pytest.raises(FileNotFoundError, match="sieve classifier build-default"):
         ClassifierFilter(ClassifierFilterConfig(model_path=str(tmp_path / "none.ftz")))
 
 

@@ -138,6 +138,8 @@ def test_output_folder_rules(tiny_corpus: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="holds files sieve did not write"):
         curate([tiny_corpus], foreign)
     assert (foreign / "thesis.tex").read_text() == "precious"
+    with pytest.raises(InputError, match=r"--out .*thesis.tex is a file; pass a folder"):
+        curate([tiny_corpus], foreign / "thesis.tex")
 
     out = tmp_path / "out"
     first = curate([tiny_corpus], out)

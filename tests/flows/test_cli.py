@@ -52,6 +52,12 @@ def test_config_file_then_flags(tiny_corpus: Path, tmp_path: Path, capsys) -> No
     cfg.write_text(json.dumps({"shard_rowz": 2}))
     assert main(["curate", str(tiny_corpus), "--out", str(tmp_path / "o"), "--config", str(cfg)]) == 2
     assert "unknown CurateConfig field(s) ['shard_rowz']" in capsys.readouterr().err
+    cfg.write_text(json.dumps([1, 2]))
+    assert main(["curate", str(tiny_corpus), "--out", str(tmp_path / "o"), "--config", str(cfg)]) == 2
+    assert "a CurateConfig is a JSON object of its fields, got list [1, 2]" in capsys.readouterr().err
+    cfg.write_text(json.dumps({"dedup": 5}))
+    assert main(["curate", str(tiny_corpus), "--out", str(tmp_path / "o"), "--config", str(cfg)]) == 2
+    assert "CurateConfig.dedup is an object of DedupConfig fields, got 5" in capsys.readouterr().err
 
 
 def test_missing_text_column_is_exit_2_with_the_fix(tmp_path: Path, capsys) -> None:

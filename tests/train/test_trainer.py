@@ -39,6 +39,7 @@ def test_loss_falls_and_outputs_are_written(tokens: Path, tmp_path: Path) -> Non
     assert s["mfu"] is None and s["device"] == "cpu"
     # tokens/s leaves out the first steps (compilation, first allocations), evaluation and checkpoints
     assert s["timed_steps"] == TINY.max_steps - TIMING_WARMUP_STEPS and s["tokens_per_s"] > 0 and s["wall_seconds"] > 0
+    assert train(tokens, tmp_path / "run", TINY) == s  # a rerun of a finished run: nothing to do, the same summary
 
 
 def test_resume_gives_the_same_next_step_loss(tokens: Path, tmp_path: Path) -> None:
@@ -57,6 +58,8 @@ def test_resume_gives_the_same_next_step_loss(tokens: Path, tmp_path: Path) -> N
     resumed = [json.loads(line)["loss"] for line in (part / "history.jsonl").read_text().splitlines()]
     assert resumed[6] == pytest.approx(ref[6], rel=1e-6, abs=1e-6)
     assert resumed[-1] == pytest.approx(ref[-1], rel=1e-5, abs=1e-5)
+    with pytest.raises(ConfigError, match=r"another TrainConfig \(lr: 0.003 then, 0.02 now\)"):
+        train(tokens, part, dataclasses.replace(cfg, lr=0.02))
 
 
 def test_schedule_and_config_errors() -> None:
