@@ -274,6 +274,14 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_run)
 
 
+def _no_traceback_for_user_errors(record: logging.LogRecord) -> bool:
+    """A logging filter: drop the traceback of a bad input or config from Prefect's run logs (the message stays)."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if isinstance(exc, InputError | ConfigError):
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     prefect_env()
     from flows.pipeline import PipelineConfig, pipeline_flow
@@ -286,6 +294,9 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if args.no_raw_baseline:
         cfg = dataclasses.replace(cfg, raw_baseline=False)
     flow_fn = pipeline_flow.with_options(task_runner=make_task_runner(args.task_runner, args.dask_address))
+    if not args.verbose:  # the one-line error below says it all; -v keeps Prefect's tracebacks
+        for name in ("prefect.task_runs", "prefect.flow_runs"):
+            logging.getLogger(name).addFilter(_no_traceback_for_user_errors)
     result = flow_fn([str(p) for p in args.inputs], str(args.out), cfg)
     console.print(curate_table(result["curate"]))
     console.print(_audit_comparison_table(result["audit"], result["audit_raw"]))

@@ -159,3 +159,20 @@ def test_tables_written_to_a_pipe_are_wide_enough_for_tokens(monkeypatch) -> Non
     assert stdout_console().width == PIPED_WIDTH
     monkeypatch.setenv("COLUMNS", "90")
     assert stdout_console().width == 90
+
+
+def test_run_logs_keep_tracebacks_only_for_unexpected_errors() -> None:
+    import logging
+
+    from curation.io import InputError
+    from flows.cli import _no_traceback_for_user_errors
+
+    def record(exc: Exception) -> logging.LogRecord:
+        try:
+            raise exc
+        except Exception:
+            return logging.LogRecord("prefect.task_runs", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+
+    user, bug = record(InputError("tokenize more text")), record(RuntimeError("a bug"))
+    assert _no_traceback_for_user_errors(user) and user.exc_info is None
+    assert _no_traceback_for_user_errors(bug) and bug.exc_info is not None
