@@ -334,6 +334,8 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
                 line = line[len(UTF8_BOM) :]
             if not line.strip():
                 continue
+            if parsed == 0 and not out.quarantined and line.lstrip().startswith(b"["):
+                raise InputError(_json_array_message(src.name, lineno))
             try:
                 s = line.decode("utf-8")
             except UnicodeDecodeError as e:
@@ -370,7 +372,7 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
     if parsed and objects == 0:
         raise InputError(
             f"{src.name} holds no JSON object (the first value read is a JSON {first_kind}); sieve reads JSON Lines, "
-            "one object per line: convert a JSON array with `jq -c '.[]' FILE > FILE.jsonl`"
+            "one object per line"
         )
     if parsed and with_text == 0:
         raise InputError(_missing_column_message(src.name, text_key, first_keys or [], "--text-column"))
@@ -381,6 +383,15 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _json_array_message(name: str, lineno: int) -> str:
+    path = Path(name)
+    target = path.with_suffix(".jsonl") if path.suffix != ".jsonl" else path.with_suffix(".lines.jsonl")
+    return (
+        f"{name} is a JSON array (line {lineno} opens with `[`), not JSON Lines; sieve reads one object per line: "
+        f"convert it with `jq -c '.[]' {name} > {target}`"
+    )
 _JSON_KIND = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ import pyarrow as pa
 from curation.config import ConfigError
 from curation.io import InputError
 from train.shards import open_token_shards, read_manifest, token_chunks
+
+log = logging.getLogger(__name__)
 
 SPLITS = ("train", "eval")
 STATE_VERSION = 1
@@ -136,6 +139,19 @@ class PackedDataset:
                 boundary = cut if s.doc_start(doc) == cut else s.doc_start(doc + 1)
                 if boundary >= s.tokens and s.doc_start(doc) > 0:  # the cut fell in the last document: hold it out
                     boundary = s.doc_start(doc)
+                    share = (s.tokens - boundary) / s.tokens
+                    if share > 0.5:
+                        raise InputError(
+                            f"the last document of {s.tokdir} holds {share:.0%} of its tokens, so a held-out split at "
+                            "a document boundary would take most of them; tokenize more documents, or pass "
+                            "eval_fraction = 0 to train without evaluation"
+                        )
+                    if share > 2 * eval_fraction:
+                        log.warning(
+                            "the held-out split is the last document, %.1f%% of the tokens (eval_fraction %.1f%%)",
+                            100 * share,
+                            100 * eval_fraction,
+                        )
         self.start, self.stop = (0, boundary) if split == "train" else (boundary, s.tokens)
         self.first_doc = s.doc_at(self.start) if self.start < s.tokens else s.documents
         n = (self.stop - self.start - 1) // seq_len

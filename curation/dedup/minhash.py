@@ -224,20 +224,24 @@ class Candidates:
 
 
 def candidate_edges(sig_files: list[Path], cfg: DedupConfig, out_path: Path) -> Candidates:
-    """Write verified (root, doc_idx, jaccard) edges: in each band, each document to the earliest sharing its bucket.
+    """Write verified (root, doc_idx, jaccard) edges, root < doc_idx: in each band, each document sharing a bucket
+    to the earliest member and to the member just before it.
 
-    An edge is kept when the pair's estimated Jaccard (signature agreement) is at least cfg.min_jaccard.
+    An edge is kept when the pair's estimated Jaccard (signature agreement) is at least cfg.min_jaccard. The
+    edge to the previous member keeps a pair whose bucket's earliest member is an unrelated collision, at most
+    twice the edges of a star.
     """
     parts = []
     for col in band_columns(cfg):
         lf = pl.scan_parquet(sig_files).select("doc_idx", pl.col(col).alias("bucket"))
-        roots = (
-            lf.group_by("bucket")
-            .agg(pl.col("doc_idx").min().alias("root"), pl.len().alias("n"))
-            .filter(pl.col("n") > 1)
-            .select("bucket", "root")
+        shared = lf.filter(pl.len().over("bucket") > 1).sort("bucket", "doc_idx")
+        members = shared.with_columns(
+            pl.col("doc_idx").first().over("bucket").alias("first"),
+            pl.col("doc_idx").shift(1).over("bucket").alias("previous"),
         )
-        parts.append(lf.join(roots, on="bucket").filter(pl.col("doc_idx") != pl.col("root")).select("root", "doc_idx"))
+        for near in ("first", "previous"):
+            edge = members.filter(pl.col(near).is_not_null() & (pl.col(near) != pl.col("doc_idx")))
+            parts.append(edge.select(pl.col(near).alias("root"), "doc_idx"))
     edges = pl.concat(parts).unique().sort("root", "doc_idx").collect()
     jaccard = signature_agreement(sig_files, edges["root"].to_numpy(), edges["doc_idx"].to_numpy())
     verified = edges.with_columns(pl.Series("jaccard", jaccard)).filter(pl.col("jaccard") >= cfg.min_jaccard)

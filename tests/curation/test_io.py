@@ -122,9 +122,14 @@ def test_a_byte_order_mark_does_not_cost_the_first_record(tmp_path: Path) -> Non
 
 def test_a_json_array_file_is_refused_with_the_fix(tmp_path: Path) -> None:
     p = tmp_path / "arr.json"
-    p.write_text('[{"text": "a"}, {"text": "b"}]\n', encoding="utf-8")
-    want = r"arr.json holds no JSON object \(the first value read is a JSON array\).*jq -c"
-    with pytest.raises(InputError, match=want):
+    want = r"arr.json is a JSON array \(line 1 opens with `\[`\), not JSON Lines"
+    want += r".*`jq -c '.\[\]' .*arr.json > .*arr.jsonl`"
+    for text in ('[{"text": "a"}, {"text": "b"}]\n', json.dumps([{"text": "a"}, {"text": "b"}], indent=2)):
+        p.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError, match=want):
+            read_all(p)
+    p.write_text('"a"\n3\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"holds no JSON object \(the first value read is a JSON string\)"):
         read_all(p)
 
 

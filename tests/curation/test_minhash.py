@@ -103,3 +103,17 @@ def test_signature_agreement_reads_signatures_across_files_and_chunks(tmp_path: 
 def test_config_rejects_a_min_jaccard_outside_0_1() -> None:
     with pytest.raises(ConfigError, match=r"min_jaccard = 1.5 is outside the allowed range \[0.0, 1.0\]"):
         DedupConfig(min_jaccard=1.5)
+
+
+def test_a_pair_behind_an_unrelated_earliest_bucket_member_is_still_found(tmp_path: Path) -> None:
+    cfg = DedupConfig()
+    rng = np.random.default_rng(2)
+    sigs = rng.integers(0, 2**32, size=(3, cfg.num_perm), dtype=np.uint64).astype(np.uint32)
+    sigs[2, 8:] = sigs[1, 8:]  # 1 and 2: near duplicates (agree on 104 of 112 rows) ...
+    sigs[2, :8] = sigs[1, :8] = sigs[0, :8]  # ... sharing band 0 with document 0, an unrelated collision
+    for b in range(1, cfg.bands):  # and no other band: scramble one row of each other band of document 2
+        sigs[2, b * cfg.rows_per_band] ^= 1
+    sig = _signature_file(tmp_path / "sig.parquet", sigs, cfg)
+    got = candidate_edges([sig], cfg, tmp_path / "edges.parquet")
+    edges = pl.read_parquet(tmp_path / "edges.parquet")
+    assert edges.select("root", "doc_idx").rows() == [(1, 2)] and got == Candidates(edges=3, verified=1)

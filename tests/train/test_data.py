@@ -129,6 +129,15 @@ def test_a_cut_inside_the_last_document_holds_that_document_out(tokens: Path) ->
     assert held.start == train.stop == last and held.stop == s.tokens and held.first_doc == s.documents - 1
 
 
+def test_a_last_document_of_most_tokens_is_not_held_out(tmp_path: Path) -> None:
+    write_shard(tmp_path / "kept" / "part-00000.parquet", DOCS[:10] + [" ".join(DOCS) * 3])
+    train_bpe([tmp_path / "kept"], tmp_path / "tok", BpeConfig(vocab_size=300))
+    tokenize_shards([tmp_path / "kept"], tmp_path / "tok", tmp_path / "tokens")
+    with pytest.raises(InputError, match=r"the last document of .* holds 9\d% of its tokens.*eval_fraction = 0"):
+        PackedDataset(tmp_path / "tokens", T, "eval", eval_fraction=0.01)
+    assert len(PackedDataset(tmp_path / "tokens", T, "train", eval_fraction=0)) > 0
+
+
 def test_errors_name_the_fix(tokens: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="fewer than one sequence"):
         PackedDataset(tokens, 10**6)
