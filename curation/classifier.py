@@ -373,16 +373,19 @@ def clean_texts(source: str) -> list[str]:
 
 
 def spam_texts(category: str, n: int, seed: int, evaluation: bool) -> list[str]:
-    """n documents of a spam category from curation.spam_corpus, on one side of the held_out() split."""
+    """n distinct documents of a spam category from curation.spam_corpus, on one side of its template split.
+
+    Training documents are made from three quarters of the generator's sentences and names, evaluation documents
+    from the other quarter: the evaluation measures spam phrased in ways the classifier never saw.
+    """
     try:
         from curation.spam_corpus import spam_documents
     except ImportError as e:
         raise ImportError(
             f"curation.spam_corpus.spam_documents is needed for spam training/evaluation data: {e}"
         ) from e
-    want_share = EVAL_PERCENT / 100 if evaluation else 1 - EVAL_PERCENT / 100
-    docs = spam_documents(category, int(n / want_share * 1.2) + 20, seed)
-    side = [d for d in dict.fromkeys(docs) if held_out(d) == evaluation]
+    docs = spam_documents(category, int(n * 1.1) + 20, seed, side="eval" if evaluation else "train")
+    side = list(dict.fromkeys(docs))
     if len(side) < n:
         log.warning("spam_documents(%r, seed=%d) gave %d usable documents, %d wanted", category, seed, len(side), n)
     return side[:n]

@@ -9,6 +9,7 @@ It does not generate text about minors, violence or anything outside the three c
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 import re
@@ -455,8 +456,58 @@ _SLOTS: dict[str, Callable[[random.Random], str]] = {
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 
 
-def _fill(template: str, rng: random.Random) -> str:
-    return _SLOT_RE.sub(lambda m: _SLOTS[m.group(1)](rng), template)
+# The slots that draw a name from a list: a side of the split draws from its own share of the list.
+_LIST_SLOTS: dict[str, list[str]] = {
+    "gbrand": _GAMB_BRANDS,
+    "game": _GAMB_GAMES,
+    "asite": _ADULT_SITES,
+    "tag": _ADULT_TAGS,
+    "goods": _SPAM_GOODS,
+    "casino": _EN_CASINOS,
+}
+
+
+def _fill(template: str, rng: random.Random, names: dict[str, list[str]] | None = None) -> str:
+    def slot(m: re.Match[str]) -> str:
+        key = m.group(1)
+        return rng.choice(names[key]) if names is not None and key in names else _SLOTS[key](rng)
+
+    return _SLOT_RE.sub(slot, template)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Template split: the classifier trains on one share of the sentences and names, and is evaluated on the rest,
+# so its recall is measured on phrasing and brands it never saw (as on the web), not on new fillings of old ones.
+
+SIDES = ("all", "train", "eval")
+EVAL_EVERY = 4  # every 4th promotional sentence, title and slot name of each list belongs to the evaluation side
+
+
+def _share(items: Sequence[str], side: str) -> list[str]:
+    if side == "all":
+        return list(items)
+    held = side == "eval"
+    return [t for i, t in enumerate(items) if (i % EVAL_EVERY == EVAL_EVERY - 1) == held]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pools:
+    """What one side of the split draws from, for one category."""
+
+    promo_zh: list[str]
+    promo_en: list[str]
+    titles: list[str]
+    names: dict[str, list[str]]
+
+
+@functools.lru_cache(maxsize=16)
+def _pools(category: str, side: str) -> _Pools:
+    return _Pools(
+        _share(_PROMO_ZH[category], side),
+        _share(_PROMO_EN[category], side),
+        _share(_TITLE_ZH[category], side),
+        {k: _share(v, side) for k, v in _LIST_SLOTS.items()},
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -508,16 +559,18 @@ def _spaced(sentence: str, rng: random.Random) -> str:
 # Document layouts
 
 
-def _zh_doc(category: str, rng: random.Random) -> str:
+def _zh_doc(category: str, rng: random.Random, pools: _Pools) -> str:
     news = _news_sentences()
-    promos = [_fill(t, rng) for t in rng.sample(_PROMO_ZH[category], rng.randint(2, 6))]
+    names = pools.names
+    k = rng.randint(2, 6)
+    promos = [_fill(t, rng, names) for t in rng.sample(pools.promo_zh, min(k, len(pools.promo_zh)))]
     contact = _fill(rng.choice(_CONTACT_ZH), rng)
     if rng.random() < 0.15:
         contact = contact.translate(_FULLWIDTH)
     layout = rng.random()
     lines: list[str] = []
     if layout < 0.45:  # landing page: title, promotion, contact, link, maybe a stray clean sentence
-        lines.append(_fill(rng.choice(_TITLE_ZH[category]), rng))
+        lines.append(_fill(rng.choice(pools.titles), rng, names))
         lines += promos
         if rng.random() < 0.4:
             lines.insert(rng.randint(1, len(lines)), rng.choice(news))
@@ -531,7 +584,7 @@ def _zh_doc(category: str, rng: random.Random) -> str:
     elif layout < 0.9:  # short comment or forum spam
         lines = ["".join(promos[: rng.randint(1, 2)]) + contact]
     else:  # Chinese page with English promotion mixed in
-        lines = promos + [_fill(rng.choice(_PROMO_EN[category]), rng), contact, _url(rng)]
+        lines = promos + [_fill(rng.choice(pools.promo_en), rng, names), contact, _url(rng)]
     if rng.random() < SHARE_SPACED:
         i = rng.randrange(len(lines))
         lines[i] = _spaced(lines[i], rng)
@@ -541,8 +594,9 @@ def _zh_doc(category: str, rng: random.Random) -> str:
     return text
 
 
-def _en_doc(category: str, rng: random.Random) -> str:
-    promos = [_fill(t, rng) for t in rng.sample(_PROMO_EN[category], rng.randint(2, 5))]
+def _en_doc(category: str, rng: random.Random, pools: _Pools) -> str:
+    k = rng.randint(2, 5)
+    promos = [_fill(t, rng, pools.names) for t in rng.sample(pools.promo_en, min(k, len(pools.promo_en)))]
     clean = rng.sample(_EN_CLEAN, rng.randint(0, 2))
     body = promos + clean
     rng.shuffle(body)
@@ -552,18 +606,23 @@ def _en_doc(category: str, rng: random.Random) -> str:
     return "\n\n".join(paras)
 
 
-def spam_documents(category: str, n: int, seed: int) -> list[str]:
-    """n synthetic documents of one spam category; the same (category, n, seed) gives the same list.
+def spam_documents(category: str, n: int, seed: int, side: str = "all") -> list[str]:
+    """n synthetic documents of one spam category; the same (category, n, seed, side) gives the same list.
 
     About three in four are Chinese (landing pages, SEO-stuffed pages mixing People's Daily sentences with
     promotion, short comment spam, pages with English lines), one in four English; see the SHARE_* constants.
+    side: "all" templates and names, or one side of the template split ("train" for the classifier, "eval" for
+    its evaluation: sentences and names the classifier never saw).
     """
     if category not in CATEGORIES:
         raise ValueError(f"unknown spam category {category!r}; categories are {list(CATEGORIES)}")
     if n < 0:
         raise ValueError(f"n = {n} must be >= 0")
+    if side not in SIDES:
+        raise ValueError(f"side = {side!r}; choose one of {list(SIDES)}")
     rng = random.Random(f"spam_corpus:{category}:{seed}")
-    return [(_en_doc if rng.random() < SHARE_ENGLISH else _zh_doc)(category, rng) for _ in range(n)]
+    pools = _pools(category, side)
+    return [(_en_doc if rng.random() < SHARE_ENGLISH else _zh_doc)(category, rng, pools) for _ in range(n)]
 
 
 def vocabulary(category: str) -> Sequence[str]:

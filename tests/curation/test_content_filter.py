@@ -147,3 +147,18 @@ def test_spam_corpus_is_deterministic_and_varied() -> None:
     assert any("\uff10" <= ch <= "\uff5a" for d in a for ch in d)  # full-width contact lines
     with pytest.raises(ValueError, match="unknown spam category"):
         spam_documents("politics", 1, seed=0)
+
+
+def test_spam_corpus_template_split_partitions_sentences_and_names() -> None:
+    from curation.spam_corpus import _pools
+
+    for cat in ("gambling", "adult", "spam"):
+        every, train, held = _pools(cat, "all"), _pools(cat, "train"), _pools(cat, "eval")
+        for field in ("promo_zh", "promo_en", "titles"):
+            a, b = getattr(train, field), getattr(held, field)
+            assert a and b and not set(a) & set(b) and sorted(a + b) == sorted(getattr(every, field))
+        for slot, names in every.names.items():
+            assert sorted(train.names[slot] + held.names[slot]) == sorted(names) and held.names[slot], slot
+    assert spam_documents("adult", 50, 3, "eval") != spam_documents("adult", 50, 3, "train")
+    with pytest.raises(ValueError, match="side = 'test'"):
+        spam_documents("adult", 1, 0, side="test")

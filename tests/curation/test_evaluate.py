@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from rich.console import Console
 
 from curation.classifier import build_training_set, held_out, read_labelled
 from curation.evaluate import build_eval_set, evaluate, render_confusion_table, render_eval_table
+from curation.spam_corpus import CATEGORIES, _pools
 
 # text -> (gold, predicted, source); the predictor below answers from this table.
 KNOWN = {
@@ -96,8 +98,20 @@ def test_eval_set_is_disjoint_from_default_training_set(tmp_path: Path) -> None:
     train = build_training_set(tmp_path / "train.jsonl")
     ev = build_eval_set(tmp_path / "eval.jsonl")
     assert not _hashes(tmp_path / "train.jsonl") & _hashes(tmp_path / "eval.jsonl")
-    assert all(held_out(r.text) for r in read_labelled(tmp_path / "eval.jsonl"))
-    assert not any(held_out(r.text) for r in read_labelled(tmp_path / "train.jsonl"))
+    clean = lambda path: [r.text for r in read_labelled(path) if r.label == "clean"]  # noqa: E731
+    assert all(held_out(t) for t in clean(tmp_path / "eval.jsonl"))  # clean text: a hash split
+    assert not any(held_out(t) for t in clean(tmp_path / "train.jsonl"))
+    # spam: a template split; no literal piece of a training-side sentence is in an evaluation document
+    eval_spam = "\n".join(r.text for r in read_labelled(tmp_path / "eval.jsonl") if r.label != "clean")
+    for side, want in (("train", False), ("eval", True)):
+        pieces = {
+            piece
+            for cat in CATEGORIES
+            for template in _pools(cat, side).promo_zh
+            for piece in re.split(r"\{\w+\}", template)
+            if len(piece) >= 8
+        }
+        assert pieces and any(p in eval_spam for p in pieces) == want, side
     sources = {k.split("/")[1] for k in ev["counts"]}
     assert {"news", "reviews", "english", "spam_corpus"} <= sources
     assert train["records"] > ev["records"] > 1000

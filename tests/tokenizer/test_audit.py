@@ -315,12 +315,21 @@ def test_tokens_added_by_hand_are_checked_for_content(tmp_path: Path) -> None:
     assert toks["<|im_start|>"]["categories"] == ["special"]
 
 
-def test_a_fragment_one_stray_ngram_scores_is_not_flagged_by_the_classifier(tmp_path: Path) -> None:
+def test_a_fragment_one_stray_ngram_scores_is_not_flagged_by_the_classifier(tmp_path: Path, monkeypatch) -> None:
+    from curation.classifier import ContentClassifier
+
+    class Fragile:  # as fastText was on 包括红楼梦: one stray hashed n-gram decides it, its parts are clean
+        def predict(self, texts: list[str]) -> list[tuple[str, float]]:
+            labels = {"包括红楼梦": ("gambling", 0.99), "久久免费热在线精品": ("adult", 1.0)}
+            bare = ["".join(c for c in t if c.isalnum()) for t in texts]
+            return [labels.get(t, ("adult", 0.95) if t.startswith("久久") else ("clean", 0.99)) for t in bare]
+
+    monkeypatch.setattr(ContentClassifier, "load", classmethod(lambda cls, path: Fragile()))
     path = write_hf_tokenizer(tmp_path / "tokenizer.json", (",包括红楼梦", "久久免费热在线精品"))
     report = audit(load_vocab(path), AuditConfig(categories=("gambling", "adult", "spam"), include_all=True))
     toks = {t["text"]: t for t in report.to_dict()["tokens"]}
-    assert toks[",包括红楼梦"]["categories"] == []  # fastText alone: gambling 0.99; 包括红楼, 括红楼梦: clean
-    assert toks["久久免费热在线精品"]["categories"] == ["adult"]  # still adult without its first or last unit
+    assert toks[",包括红楼梦"]["categories"] == []  # 包括红楼 and 括红楼梦 are clean: the flag does not stand
+    assert toks["久久免费热在线精品"]["categories"] == ["adult"]  # still adult without its last unit
     assert report.to_dict()["checks"]["content"]["classifier_dropped_unstable"] == 1
     off = audit(load_vocab(path), AuditConfig(categories=("gambling",), classifier_stable_min_units=0)).to_dict()
     assert any(t["text"] == ",包括红楼梦" for t in off["tokens"])  # the check, not the model, made the difference
