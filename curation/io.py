@@ -446,10 +446,18 @@ def _jsonl_record(
     out.add(lineno, id_, text, url if isinstance(url, str) else None, _meta_json(rest))
 
 
+# Column names that usually hold a document's text or id, best first: what an error suggests for the flag.
+_LIKELY_COLUMNS = {
+    "--text-column": ("text", "content", "raw_content", "body", "document", "article", "passage", "sentence"),
+    "--id-column": ("id", "doc_id", "document_id", "uuid", "key", "url"),
+}
+
+
 def _missing_column_message(name: str, column: str, found: Sequence[str], flag: str) -> str:
-    return f"no column `{column}` in {name}; columns are [{', '.join(found)}]" + (
-        f"; pass {flag} {found[0]}" if found else ""
-    )
+    """No `column` in file `name`: the columns it has, and the flag with the likeliest one, if any is likely."""
+    likely = next((c for c in _LIKELY_COLUMNS.get(flag, ()) if c in found and c != column), None)
+    hint = f"; pass {flag} {likely}" if likely else f"; pass {flag} with one of them" if found else ""
+    return f"no column `{column}` in {name}; columns are [{', '.join(found)}]{hint}"
 
 
 _TEXT_TYPES = (pa.string(), pa.large_string(), pa.string_view())

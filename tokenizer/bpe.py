@@ -113,7 +113,8 @@ def _open(path: Path, column: str) -> pq.ParquetFile:
     schema = pf.schema_arrow
     if column not in schema.names:
         texts = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-        hint = f"; pass --text-column {texts[0]}" if texts else "; it holds no text column"
+        likely = [c for c in ("text", "content", "raw_content", "body", "document") if c in texts and c != column]
+        hint = f"; pass --text-column {likely[0]}" if likely else f"; string columns: [{', '.join(texts)}]"
         raise InputError(f"no column `{column}` in {path}; columns are [{', '.join(schema.names)}]{hint}")
     kind = schema.field(column).type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import logging
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,8 @@ class TrainConfig:
         check_range(self, "eval_fraction", 0.0, 0.5)
         check_range(self, "eval_interval_steps", 1, 1 << 40)
         check_range(self, "checkpoint_interval_steps", 1, 1 << 40)
-        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
-            raise ConfigError(f"TrainConfig.device = {self.device!r}; use auto, cpu or cuda[:N]")
+        if self.device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", self.device):
+            raise ConfigError(f"TrainConfig.device = {self.device!r}; use auto, cpu, cuda or cuda:N")
         try:  # the model's own checks (head size, positional, attention), said here where the fields are set
             self.model_config(vocab_size=256)
         except ValueError as e:
@@ -230,7 +231,8 @@ def train(
         model, extra = load_checkpoint(ckpt, device)
         if (saved := extra.get("train_config")) != (now := to_dict(cfg)):
             saved = saved if isinstance(saved, dict) else {}
-            diff = [f"{k}: {saved.get(k)!r} then, {v!r} now" for k, v in sorted(now.items()) if saved.get(k) != v]
+            keys = sorted(set(saved) | set(now))
+            diff = [f"{k}: {saved.get(k)!r} then, {now.get(k)!r} now" for k in keys if saved.get(k) != now.get(k)]
             raise ConfigError(
                 f"{ckpt} was written with another TrainConfig ({'; '.join(diff)}); resume with the same settings, "
                 "or pass a new --out (max_steps too: it shapes the learning-rate schedule)"

@@ -97,15 +97,16 @@ def test_missing_text_column_names_columns_and_flag(tmp_path: Path) -> None:
         InputError, match=r"no column `text` in .*a.jsonl; columns are \[content, url\]; pass --text-column"
     ):
         read_all(p)
-    pq.write_table(pa.table({"content": ["x"], "url": ["u"]}), tmp_path / "a.parquet")
-    with pytest.raises(InputError, match=r"no column `text` in .*a.parquet; columns are \[content, url\]"):
+    pq.write_table(pa.table({"id": ["1"], "content": ["x"], "url": ["u"]}), tmp_path / "a.parquet")
+    want = r"no column `text` in .*a.parquet; columns are \[id, content, url\]; pass --text-column content$"
+    with pytest.raises(InputError, match=want):
         read_all(tmp_path / "a.parquet")
 
 
 def test_an_id_column_no_record_has_is_an_error_not_a_quarantined_file(tmp_path: Path) -> None:
     rows = [{"text": f"doc {i}", "doc_id": i} for i in range(3)]
     p = write_jsonl(tmp_path / "a.jsonl", rows)
-    want = r"no column `nope` in .*a.jsonl; columns are \[text, doc_id\]; pass --id-column"
+    want = r"no column `nope` in .*a.jsonl; columns are \[text, doc_id\]; pass --id-column doc_id$"
     with pytest.raises(InputError, match=want):
         read_all(p, ReadConfig(id_column="nope"))
     write_jsonl(p, [*rows, {"text": "doc 3"}])  # some records lack it: those are quarantined as missing_id

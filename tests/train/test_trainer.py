@@ -70,6 +70,8 @@ def test_schedule_and_config_errors() -> None:
         TrainConfig(lr=-1)
     with pytest.raises(ConfigError, match=r"TrainConfig: n_embd=65 must be divisible by n_head=2"):
         TrainConfig(n_embd=65, n_head=2)
+    with pytest.raises(ConfigError, match=r"TrainConfig.device = 'cuda:x'; use auto, cpu, cuda or cuda:N"):
+        TrainConfig(device="cuda:x")
     with pytest.raises(ConfigError, match=r"TrainConfig: positional='alibi': must be one of \['rope', 'sinusoidal'\]"):
         TrainConfig(positional="alibi")
 
