@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -197,21 +198,36 @@ def compute_signatures(doc_file: Path, skip: set[int], cfg: DedupConfig, out_pat
 def signature_agreement(sig_files: list[Path], a: np.ndarray, b: np.ndarray, chunk_pairs: int = 1 << 17) -> np.ndarray:
     """Share of MinHash rows on which documents a[i] and b[i] agree: an unbiased estimate of their Jaccard.
 
-    Pairs go in chunks, each reading only its documents' signatures, so memory stays bounded.
+    One pass over the signature files gathers the signatures of the documents named into a memory-mapped
+    scratch file beside them; the pairs are then compared in chunks. I/O is one read of the signatures plus the
+    gathered rows, and memory is one chunk, however many pairs there are.
     """
     out = np.empty(len(a), dtype=np.float64)
-    scan = pl.scan_parquet(sig_files).select("doc_idx", SIGNATURE_COLUMN)
-    for start in range(0, len(a), chunk_pairs):
-        ca, cb = a[start : start + chunk_pairs], b[start : start + chunk_pairs]
-        wanted = pl.Series("doc_idx", np.unique(np.concatenate([ca, cb])))
-        sig = scan.filter(pl.col("doc_idx").is_in(wanted.implode())).sort("doc_idx").collect()
-        idx = sig["doc_idx"].to_numpy()
-        if len(idx) != len(wanted):  # doc_idx is unique: a shortfall is a document without a signature
-            missing = np.setdiff1d(wanted.to_numpy(), idx)[:5].tolist()
-            raise RuntimeError(f"no signature for doc_idx {missing} in {sig_files[0].parent}")
-        rows = sig[SIGNATURE_COLUMN].to_numpy()  # (documents, num_perm)
-        ia, ib = np.searchsorted(idx, ca), np.searchsorted(idx, cb)
-        out[start : start + len(ca)] = (rows[ia] == rows[ib]).mean(axis=1)
+    if not len(a):
+        return out
+    nodes = np.unique(np.concatenate([a, b]))
+    num_perm = pq.ParquetFile(sig_files[0]).schema_arrow.field(SIGNATURE_COLUMN).type.list_size
+    with tempfile.TemporaryDirectory(dir=sig_files[0].parent, prefix=".gathered-") as tmp:
+        shape = (len(nodes), num_perm)
+        store = np.lib.format.open_memmap(Path(tmp) / "sig.npy", mode="w+", dtype=np.uint32, shape=shape)
+        found = 0
+        for f in sig_files:
+            for rb in pq.ParquetFile(f).iter_batches(batch_size=1 << 16, columns=["doc_idx", SIGNATURE_COLUMN]):
+                idx = rb.column(0).to_numpy()
+                pos = np.minimum(np.searchsorted(nodes, idx), len(nodes) - 1)
+                hit = nodes[pos] == idx
+                if hit.any():
+                    rows = rb.column(1).values.to_numpy().reshape(-1, num_perm)
+                    store[pos[hit]] = rows[hit]
+                    found += int(hit.sum())
+        if found != len(nodes):  # doc_idx is unique: a shortfall is a document without a signature
+            missing = len(nodes) - found
+            raise RuntimeError(f"{missing} of {len(nodes)} documents have no signature in {sig_files[0].parent}")
+        for start in range(0, len(a), chunk_pairs):
+            ia = np.searchsorted(nodes, a[start : start + chunk_pairs])
+            ib = np.searchsorted(nodes, b[start : start + chunk_pairs])
+            out[start : start + len(ia)] = (store[ia] == store[ib]).mean(axis=1)
+        del store
     return out
 
 
