@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from curation import __version__
+from curation.classifier import ModelNotFoundError
 from curation.config import ConfigError, check_range, to_dict
 from curation.dedup import DROP_SCHEMA
 from curation.dedup.exact import exact_duplicates
@@ -442,6 +443,9 @@ def curate(
     out = Path(out)
     if out.exists() and not out.is_dir():  # before the lock, which would be made inside it
         raise InputError(f"--out {out} is a file; pass a folder")
+    model = cfg.filters.classifier.resolved_model_path()
+    if cfg.filters.classifier.enabled and not model.is_file():  # here, not in a worker after OUT is made
+        raise ModelNotFoundError(model)
     sources, skipped = discover(list(inputs), exclude=out)
     with OutputLock(out):
         key = run_key(sources, cfg)

@@ -209,7 +209,6 @@ def train(
     cfg = cfg or TrainConfig()
     progress = progress or NoProgress()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(tokdir)
     vocab_size = int(manifest["tokenizer"]["vocab_size"])
     device = _device(cfg)
@@ -223,6 +222,7 @@ def train(
         )
     loader = PackedLoader(train_ds, cfg.batch_size, seed=cfg.seed)
     token_bytes = _token_bytes(manifest, vocab_size)
+    out.mkdir(parents=True, exist_ok=True)  # after the checks: a refused run leaves no empty folder
 
     ckpt = out / CHECKPOINT_DIR
     history: list[dict[str, Any]] = []

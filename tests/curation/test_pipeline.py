@@ -211,3 +211,14 @@ def test_manifest_counts_the_pii_placeholders_put_in(tmp_path: Path) -> None:
     assert m["pii"] == {"email": 2, "ip": 1, "phone": 1}
     kept = sorted(pl.read_parquet(tmp_path / "o" / "kept" / "*.parquet")["text"].to_list())
     assert kept[0].endswith("Write to <EMAIL> from <IP>.") and kept[1].endswith("联系 <EMAIL> 或 <PHONE>。")
+
+
+def test_a_missing_content_model_is_refused_before_any_output(tiny_corpus: Path, tmp_path: Path) -> None:
+    from curation.classifier import ModelNotFoundError
+    from curation.filters import FilterConfig
+    from curation.filters.classifier import ClassifierFilterConfig
+
+    filters = FilterConfig(classifier=ClassifierFilterConfig(model_path=str(tmp_path / "none.bin")))
+    with pytest.raises(ModelNotFoundError, match="sieve classifier build-default"):
+        curate([tiny_corpus], tmp_path / "o", CurateConfig(filters=filters))
+    assert not (tmp_path / "o").exists()

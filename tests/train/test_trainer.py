@@ -80,6 +80,7 @@ def test_schedule_and_config_errors() -> None:
 def test_cuda_asked_for_without_cuda_is_a_config_error(tokens: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"TrainConfig.device = 'cuda', but this torch .* sees no CUDA device"):
         train(tokens, tmp_path / "run", dataclasses.replace(TINY, device="cuda"))
+    assert not (tmp_path / "run").exists()  # a refused run leaves no empty folder behind
 
 
 def test_cli_tokenize_and_train_with_a_toml_config(corpus: tuple[Path, Path], tmp_path: Path, capsys) -> None:  # noqa: F811
