@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the run failed (a bug or a broken invariant), 2 bad usa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
@@ -285,7 +286,7 @@ def _no_traceback_for_user_errors(record: logging.LogRecord) -> bool:
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     prefect_env()
     from flows.pipeline import PipelineConfig, pipeline_flow
-    from flows.tasks import make_task_runner
+    from flows.tasks import local_dask_cluster, make_task_runner
     from reports.render import curate_table
 
     cfg = load(PipelineConfig, args.config) if args.config else PipelineConfig()
@@ -293,11 +294,17 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         cfg = dataclasses.replace(cfg, bpe=dataclasses.replace(cfg.bpe, vocab_size=args.vocab_size))
     if args.no_raw_baseline:
         cfg = dataclasses.replace(cfg, raw_baseline=False)
-    flow_fn = pipeline_flow.with_options(task_runner=make_task_runner(args.task_runner, args.dask_address))
     if not args.verbose:  # the one-line error below says it all; -v keeps Prefect's tracebacks
         for name in ("prefect.task_runs", "prefect.flow_runs"):
             logging.getLogger(name).addFilter(_no_traceback_for_user_errors)
-    result = flow_fn([str(p) for p in args.inputs], str(args.out), cfg)
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # a local cluster's start and stop chatter
+    with contextlib.ExitStack() as stack:
+        address = args.dask_address
+        if args.task_runner == "dask" and address is None:  # one local cluster for the pipeline and its subflows
+            address = stack.enter_context(local_dask_cluster()).scheduler_address
+        runner = make_task_runner(args.task_runner, address)
+        flow_fn = pipeline_flow.with_options(task_runner=runner)
+        result = flow_fn([str(p) for p in args.inputs], str(args.out), cfg, dask_address=address)
     console.print(curate_table(result["curate"]))
     console.print(_audit_comparison_table(result["audit"], result["audit_raw"]))
     console.print(f"curated shards: {args.out / 'curated' / 'kept'}")

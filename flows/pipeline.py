@@ -23,7 +23,7 @@ from curation.filters.quality import QualityConfig
 from curation.filters.url import UrlConfig
 from curation.pii import PiiConfig
 from curation.pipeline import CurateConfig, curate
-from flows.tasks import prefect_mapper, publish_curate_summary
+from flows.tasks import make_task_runner, prefect_mapper, publish_curate_summary
 from tokenizer.audit import AuditConfig
 from tokenizer.bpe import BpeConfig
 from train.shards import TokenizeConfig
@@ -176,10 +176,23 @@ def train_flow(tokdir: str, out: str, config: TrainConfig = TrainConfig()) -> di
 
 
 @flow(name="pipeline", log_prints=True)
-def pipeline_flow(inputs: list[str], out: str, config: PipelineConfig = PipelineConfig()) -> dict[str, Any]:  # noqa: B008
-    """curate -> tokenizer -> audit (and the raw baseline beside it) -> token shards -> train."""
+def pipeline_flow(
+    inputs: list[str],
+    out: str,
+    config: PipelineConfig = PipelineConfig(),  # noqa: B008
+    dask_address: str | None = None,
+) -> dict[str, Any]:
+    """curate -> tokenizer -> audit (and the raw baseline beside it) -> token shards -> train.
+
+    dask_address: run curate's per-file and per-part tasks on this Dask scheduler. A subflow does not inherit
+    its parent's task runner, so the curate subflow is given one here (the raw baseline's tasks run on the
+    pipeline's own runner, which `sieve run --task-runner dask` points at the same scheduler).
+    """
     root = Path(out)
-    curated = curate_flow(inputs, str(root / "curated"), config.curate)
+    curate_sub = curate_flow
+    if dask_address:
+        curate_sub = curate_flow.with_options(task_runner=make_task_runner("dask", dask_address))
+    curated = curate_sub(inputs, str(root / "curated"), config.curate)
     cur = tokenizer_flow(
         str(root / "curated" / "kept"), str(root / "tokenizer"), str(root / "audit"), config.bpe, config.audit
     )

@@ -29,6 +29,15 @@ def publish_curate_summary(manifest: dict[str, Any], out: str) -> None:
     create_markdown_artifact(markdown=body, key="curate-summary", description="documents kept and rejected")
 
 
+def local_dask_cluster(workers: int = 2) -> Any:
+    """A local Dask cluster of worker processes (one thread each), as a context manager."""
+    try:
+        from distributed import LocalCluster
+    except ImportError as e:
+        raise ImportError("--task-runner dask needs prefect-dask: pip install 'sieve[dask]'") from e
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+
+
 def make_task_runner(kind: str = "default", dask_address: str | None = None, dask_workers: int = 2) -> Any:
     """The task runner a flow runs its mapped tasks on: Prefect's thread pool, or Dask (local or remote).
 

@@ -111,3 +111,20 @@ def test_prefect_yaml_declares_the_same_schedules() -> None:
     crons = {d["name"]: d["schedules"][0]["cron"] for d in spec["deployments"]}
     assert crons == {"nightly-curate": NIGHTLY_CURATE_CRON, "weekly-pipeline": WEEKLY_PIPELINE_CRON}
     assert all(d["concurrency_limit"]["limit"] == 1 for d in spec["deployments"])
+
+
+def test_pipeline_runs_curates_tasks_on_the_dask_cluster_it_is_given(
+    prefect_harness: None, tiny_corpus: Path, tmp_path: Path
+) -> None:
+    from flows.pipeline import PipelineConfig, pipeline_flow
+    from flows.tasks import local_dask_cluster, make_task_runner
+    from tokenizer.bpe import BpeConfig
+
+    cfg = PipelineConfig(bpe=BpeConfig(vocab_size=300), raw_baseline=False, train=None)
+    with local_dask_cluster(workers=1) as cluster:
+        flow_fn = pipeline_flow.with_options(task_runner=make_task_runner("dask", cluster.scheduler_address))
+        res = flow_fn([str(tiny_corpus)], str(tmp_path / "run"), cfg, dask_address=cluster.scheduler_address)
+        prefixes = set(cluster.scheduler.task_prefixes)
+    assert res["curate"]["kept"] == 4
+    # the curate subflow's per-file and per-part steps ran on the cluster (a subflow does not inherit a runner)
+    assert any("ingest_source" in p for p in prefixes) and any("signatures_for_part" in p for p in prefixes), prefixes
