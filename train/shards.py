@@ -38,7 +38,7 @@ from tokenizers import Tokenizer
 
 from curation import __version__
 from curation.config import ConfigError, check_range, to_dict
-from curation.io import InputError, refuse_foreign_output, sha256_file, write_json
+from curation.io import InputError, atomic_write_bytes, refuse_foreign_output, sha256_file, write_json
 from tokenizer.bpe import parquet_inputs
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 EOS_TOKEN = "<|endoftext|>"  # the document separator BpeConfig.special_tokens puts first
 MANIFEST = "manifest.json"
 SHARD_GLOB = "part-*.arrow"
-OWN_FILES = re.compile(r"(part-\d{5,}\.arrow|manifest\.json)(\.tmp)?")  # what a token folder may hold
+TOKENIZER_COPY = "tokenizer.json"
+OWN_FILES = re.compile(r"(part-\d{5,}\.arrow|manifest\.json|tokenizer\.json)(\.tmp)?")  # what a token folder holds
 UINT16_MAX_VOCAB = 1 << 16  # ids 0..65535 fit uint16: half the bytes of uint32 for every vocabulary up to 64k
 
 
@@ -210,12 +211,18 @@ def tokenize_shards(
     written = writer.finish()
     if documents == 0:
         raise InputError(f"no documents in {len(files)} input file(s); pass the kept/ shards of `sieve curate`")
+    atomic_write_bytes(out / TOKENIZER_COPY, tok_path.read_bytes())
 
     manifest = {
         "sieve_version": __version__,
         "stage": "tokenize",
         "inputs": [{"path": str(f), "sha256": sha256_file(f), "bytes": f.stat().st_size} for f in files],
-        "tokenizer": {"path": str(tok_path), "sha256": sha256_file(tok_path), "vocab_size": vocab_size},
+        "tokenizer": {
+            "path": str(tok_path.resolve()),  # where it was read from
+            "file": TOKENIZER_COPY,  # its copy in this folder: the folder decodes and measures itself, wherever it goes
+            "sha256": sha256_file(tok_path),
+            "vocab_size": vocab_size,
+        },
         "eos_id": eos_id,
         "dtype": str(np.dtype(np_dtype)),
         "documents": documents,

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from curation.config import ConfigError, check_range, to_dict
-from curation.io import write_json
+from curation.io import InputError, sha256_file, write_json
 from curation.progress import NoProgress, Progress
 from train.data import PackedDataset, PackedLoader, TokenStream
 from train.model import GPT, GPTConfig, load_checkpoint, load_optimizer_state, save_checkpoint
@@ -142,11 +142,29 @@ def _device(cfg: TrainConfig) -> torch.device:
     return torch.device(cfg.device)
 
 
-def _token_bytes(manifest: dict[str, Any], vocab_size: int) -> np.ndarray:
+def tokenizer_of(tokdir: Path | str, manifest: dict[str, Any]) -> Path:
+    """The tokenizer.json a token folder was made with: its copy in the folder, else where it was read from.
+
+    A candidate counts only if its sha256 is the manifest's; the error says what was looked for and where.
+    """
+    tokdir = Path(tokdir)
+    info = manifest["tokenizer"]
+    candidates = [tokdir / info["file"]] if info.get("file") else []
+    candidates += [Path(info["path"]), tokdir / info["path"]]  # folders of sieve < 0.2 kept a cwd-relative path
+    for path in candidates:
+        if path.is_file() and sha256_file(path) == info["sha256"]:
+            return path
+    raise InputError(
+        f"{tokdir} was tokenized with {info['path']} (sha256 {info['sha256'][:12]}...), which is not there any more "
+        f"and has no copy in the folder; rerun `sieve tokenize` with that tokenizer"
+    )
+
+
+def _token_bytes(tokdir: Path | str, manifest: dict[str, Any], vocab_size: int) -> np.ndarray:
     """Bytes each token id stands for, for bits per byte (specials count 0)."""
     from tokenizer.vocab import load_vocab
 
-    vocab = load_vocab(str(Path(manifest["tokenizer"]["path"])))
+    vocab = load_vocab(str(tokenizer_of(tokdir, manifest)))
     lengths = np.zeros(vocab_size, dtype=np.int64)
     for t in vocab.tokens:
         if not t.special and t.id < vocab_size:
@@ -221,7 +239,7 @@ def train(
             f"{cfg.batch_size}; lower seq_len or batch_size, or tokenize more text"
         )
     loader = PackedLoader(train_ds, cfg.batch_size, seed=cfg.seed)
-    token_bytes = _token_bytes(manifest, vocab_size)
+    token_bytes = _token_bytes(tokdir, manifest, vocab_size)
     out.mkdir(parents=True, exist_ok=True)  # after the checks: a refused run leaves no empty folder
 
     ckpt = out / CHECKPOINT_DIR

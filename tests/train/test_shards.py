@@ -58,13 +58,16 @@ def test_tokens_round_trip_and_manifest(corpus: tuple[Path, Path], tmp_path: Pat
     eos = tok.token_to_id("<|endoftext|>")
     assert man["eos_id"] == eos and man["dtype"] == "uint16" and man["sieve_version"] == __version__
     assert man["tokenizer"] == {
-        "path": str(tokdir / "tokenizer.json"),
+        "path": str((tokdir / "tokenizer.json").resolve()),
+        "file": "tokenizer.json",
         "sha256": sha256_file(tokdir / "tokenizer.json"),
         "vocab_size": tok.get_vocab_size(),
     }
     assert json.loads((out / "manifest.json").read_text()) == man
     assert len(man["shards"]) > 1 and man["documents"] == len(DOCS)
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"] + [s["file"] for s in man["shards"]]
+    names = ["manifest.json", "tokenizer.json"] + [s["file"] for s in man["shards"]]
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert (out / "tokenizer.json").read_bytes() == (tokdir / "tokenizer.json").read_bytes()  # the folder's own copy
 
     tables = open_token_shards(out, verify=True)
     ids, texts, total = [], [], 0
@@ -129,6 +132,7 @@ def test_same_input_same_bytes(corpus: tuple[Path, Path], tmp_path: Path) -> Non
     assert len(c["shards"]) == 1 and sorted(p.name for p in (tmp_path / "a").iterdir()) == [
         "manifest.json",
         "part-00000.arrow",
+        "tokenizer.json",
     ]
 
 
@@ -172,6 +176,6 @@ def test_cli_summary_and_exit_codes(corpus: tuple[Path, Path], tmp_path: Path, c
     # the tokenizer's own folder as --out: tokenize would replace its manifest
     assert _cli(["tokenize", str(kept), "--tokenizer", str(tokdir), "--out", str(tokdir)]) == 2
     err = capsys.readouterr().err
-    assert "holds files sieve tokenize did not write (config.json, tokenizer.json, vocab.txt)" in err
+    assert "holds files sieve tokenize did not write (config.json, vocab.txt)" in err
     assert json.loads((tokdir / "manifest.json").read_text())["stage"] == "bpe"
     assert _cli(["tokenize", str(kept), "--tokenizer", str(tokdir), "--out", str(out), "--shard-tokens", "0"]) == 2

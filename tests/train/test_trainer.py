@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from curation.config import ConfigError
+from curation.io import InputError
 from tests.train.test_shards import corpus  # noqa: F401 - the shared fixture
 from train.shards import TokenizeConfig, tokenize_shards
 from train.trainer import TIMING_WARMUP_STEPS, TrainConfig, lr_at, train
@@ -81,6 +82,29 @@ def test_cuda_asked_for_without_cuda_is_a_config_error(tokens: Path, tmp_path: P
     with pytest.raises(ConfigError, match=r"TrainConfig.device = 'cuda', but this torch .* sees no CUDA device"):
         train(tokens, tmp_path / "run", dataclasses.replace(TINY, device="cuda"))
     assert not (tmp_path / "run").exists()  # a refused run leaves no empty folder behind
+
+
+def test_a_moved_token_folder_trains_from_anywhere(
+    corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    import shutil
+
+    from train.trainer import tokenizer_of
+
+    kept, tok = corpus
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(tok, "tok")
+    tokenize_shards([kept], Path("tok"), Path("tokens"), TokenizeConfig())  # relative paths, as a user types them
+    manifest = json.loads(Path("tokens/manifest.json").read_text())
+    assert Path(manifest["tokenizer"]["path"]).is_absolute() and (tmp_path / "tokens" / "tokenizer.json").is_file()
+    shutil.move("tokens", tmp_path / "elsewhere")
+    shutil.rmtree("tok")  # the tokenizer it was made with is gone: the folder's own copy serves
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert tokenizer_of(tmp_path / "elsewhere", manifest) == tmp_path / "elsewhere" / "tokenizer.json"
+    assert train(tmp_path / "elsewhere", tmp_path / "run", dataclasses.replace(TINY, max_steps=2))["steps"] == 2
+    (tmp_path / "elsewhere" / "tokenizer.json").unlink()
+    with pytest.raises(InputError, match=r"was tokenized with .*tok/tokenizer.json .*rerun `sieve tokenize`"):
+        tokenizer_of(tmp_path / "elsewhere", manifest)
 
 
 def test_cli_tokenize_and_train_with_a_toml_config(corpus: tuple[Path, Path], tmp_path: Path, capsys) -> None:  # noqa: F811
