@@ -283,6 +283,19 @@ def _no_traceback_for_user_errors(record: logging.LogRecord) -> bool:
     return True
 
 
+def _check_dask_scheduler(address: str, timeout_s: float = 10) -> None:
+    """Raise InputError, before any work starts, when no Dask scheduler answers at address."""
+    from distributed import Client
+
+    try:
+        Client(address, timeout=timeout_s).close()
+    except (OSError, TimeoutError, ValueError) as e:
+        raise InputError(
+            f"no Dask scheduler answers at --dask-address {address} within {timeout_s:g} s ({e}); start one "
+            "(`dask scheduler` and `dask worker ADDRESS`), or leave --dask-address out for a local cluster"
+        ) from None
+
+
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     prefect_env()
     from flows.pipeline import PipelineConfig, pipeline_flow
@@ -302,6 +315,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         address = args.dask_address
         if args.task_runner == "dask" and address is None:  # one local cluster for the pipeline and its subflows
             address = stack.enter_context(local_dask_cluster()).scheduler_address
+        elif args.task_runner == "dask":
+            _check_dask_scheduler(address)
         runner = make_task_runner(args.task_runner, address)
         flow_fn = pipeline_flow.with_options(task_runner=runner)
         result = flow_fn([str(p) for p in args.inputs], str(args.out), cfg, dask_address=address)
@@ -353,6 +368,21 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_serve)
 
 
+def _server_problem() -> Exception | None:
+    """None when the Prefect server at PREFECT_API_URL answers its health check, else what went wrong."""
+    import anyio
+    from prefect.client.orchestration import PrefectClient
+
+    async def check() -> Exception | None:
+        async with PrefectClient(api=os.environ["PREFECT_API_URL"]) as client:
+            return await client.api_healthcheck()
+
+    try:
+        return anyio.run(check)
+    except Exception as e:  # a malformed URL and the like: report it the same way
+        return e
+
+
 def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     import os
 
@@ -361,6 +391,12 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
         raise InputError(
             "sieve serve needs a running Prefect server: run `prefect server start` and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api (a temporary server cannot keep schedules)"
+        )
+    url = os.environ["PREFECT_API_URL"]
+    if (problem := _server_problem()) is not None:
+        raise InputError(
+            f"no Prefect server answers at PREFECT_API_URL={url} ({type(problem).__name__}: {problem}); "
+            "start one with `prefect server start`, or point PREFECT_API_URL at yours"
         )
     from flows.deploy import serve
 

@@ -230,7 +230,9 @@ def audit_extra_lines(report: dict[str, Any]) -> list[str]:
         )
         for key, label in (("shared", "both"), ("only_this", "only here"), ("only_other", "only there")):
             for e in cmp[key][:5]:
-                lines.append(f"  {label}: {token_text(e['text'])} (ids {e['id']} / {e['other_id']})")
+                here = "not in vocab" if e["id"] is None else f"id {e['id']}"
+                there = "not in vocab" if e["other_id"] is None else f"id {e['other_id']}"
+                lines.append(f"  {label}: {token_text(e['text'])} (here {here}, there {there})")
     lines.extend(f"note: {inert(n)}" for n in report.get("notes", []))
     return lines
 

@@ -136,6 +136,15 @@ def test_serve_without_a_server_says_how_to_start_one(capsys, monkeypatch) -> No
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     assert main(["serve", "data/landing", "--out", "data/out"]) == 2
     assert "prefect server start" in capsys.readouterr().err
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{port}/api")
+    assert main(["serve", "data/landing", "--out", "data/out"]) == 2
+    err = capsys.readouterr().err
+    assert f"no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:{port}/api" in err and "Traceback" not in err
 
 
 def test_pipeline_config_file_round_trips_nested_and_optional_sections(tmp_path: Path) -> None:
@@ -176,3 +185,11 @@ def test_run_logs_keep_tracebacks_only_for_unexpected_errors() -> None:
     user, bug = record(InputError("tokenize more text")), record(RuntimeError("a bug"))
     assert _no_traceback_for_user_errors(user) and user.exc_info is None
     assert _no_traceback_for_user_errors(bug) and bug.exc_info is not None
+
+
+def test_an_unreachable_dask_scheduler_is_one_clear_error() -> None:
+    from curation.io import InputError
+    from flows.cli import _check_dask_scheduler
+
+    with pytest.raises(InputError, match=r"no Dask scheduler answers at --dask-address tcp://127.0.0.1:1 within 1 s"):
+        _check_dask_scheduler("tcp://127.0.0.1:1", timeout_s=1)

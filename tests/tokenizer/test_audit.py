@@ -271,6 +271,11 @@ def test_compare_by_bytes(tmp_path: Path) -> None:
     assert result["other"]["vocab_size"] == 261
     a.compare = result
     assert a.to_dict()["compare"]["counts"]["shared"] == 1
+    from reports.render import audit_extra_lines
+
+    lines = [line for line in audit_extra_lines(a.to_dict()) if line.startswith("  only")]
+    assert any("人妻 (here id 257, there not in vocab)" in line for line in lines), lines
+    assert not any("None" in line for line in lines)
 
 
 def test_replace_keeps_config_frozen() -> None:
