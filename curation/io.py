@@ -375,14 +375,15 @@ def read_jsonl(src: Source, cfg: ReadConfig) -> Iterator[ReadBatch]:
             "one object per line"
         )
     if parsed and with_text == 0:
-        raise InputError(_missing_column_message(src.name, text_key, first_keys or [], "--text-column"))
+        raise InputError(missing_column_message(src.name, text_key, first_keys or [], "--text-column"))
     if id_key is not None and objects and with_id == 0:
-        raise InputError(_missing_column_message(src.name, id_key, first_keys or [], "--id-column"))
+        raise InputError(missing_column_message(src.name, id_key, first_keys or [], "--id-column"))
     if out.pending():
         yield out.take()
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
+_JSON_KIND = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
 def _json_array_message(name: str, lineno: int) -> str:
@@ -392,7 +393,6 @@ def _json_array_message(name: str, lineno: int) -> str:
         f"{name} is a JSON array (line {lineno} opens with `[`), not JSON Lines; sieve reads one object per line: "
         f"convert it with `jq -c '.[]' {name} > {target}`"
     )
-_JSON_KIND = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
 def _skip_rest_of_line(f: IO[bytes], chunk: int = 1 << 20) -> int:
@@ -453,10 +453,21 @@ _LIKELY_COLUMNS = {
 }
 
 
-def _missing_column_message(name: str, column: str, found: Sequence[str], flag: str) -> str:
-    """No `column` in file `name`: the columns it has, and the flag with the likeliest one, if any is likely."""
-    likely = next((c for c in _LIKELY_COLUMNS.get(flag, ()) if c in found and c != column), None)
-    hint = f"; pass {flag} {likely}" if likely else f"; pass {flag} with one of them" if found else ""
+def missing_column_message(
+    name: str, column: str, found: Sequence[str], flag: str, eligible: Sequence[str] | None = None
+) -> str:
+    """No `column` in file `name`: the columns it has, and the flag with the likeliest one, if any is likely.
+
+    eligible: the columns that could serve (e.g. only the string ones); default all of `found`.
+    """
+    pool = found if eligible is None else eligible
+    likely = next((c for c in _LIKELY_COLUMNS.get(flag, ()) if c in pool and c != column), None)
+    if likely:
+        hint = f"; pass {flag} {likely}"
+    elif eligible is not None:
+        hint = f"; pass {flag} with one of [{', '.join(eligible)}]"
+    else:
+        hint = f"; pass {flag} with one of them" if found else ""
     return f"no column `{column}` in {name}; columns are [{', '.join(found)}]{hint}"
 
 
@@ -466,14 +477,14 @@ _BINARY_TYPES = (pa.binary(), pa.large_binary(), pa.binary_view())
 
 def _check_table_schema(src: Source, schema: pa.Schema, cfg: ReadConfig) -> None:
     if cfg.text_column not in schema.names:
-        raise InputError(_missing_column_message(src.name, cfg.text_column, schema.names, "--text-column"))
+        raise InputError(missing_column_message(src.name, cfg.text_column, schema.names, "--text-column"))
     t = schema.field(cfg.text_column).type
     if t not in _TEXT_TYPES and t not in _BINARY_TYPES:
         raise InputError(
             f"column `{cfg.text_column}` in {src.name} has type {t}, not text; pass --text-column naming a text column"
         )
     if cfg.id_column is not None and cfg.id_column not in schema.names:
-        raise InputError(_missing_column_message(src.name, cfg.id_column, schema.names, "--id-column"))
+        raise InputError(missing_column_message(src.name, cfg.id_column, schema.names, "--id-column"))
 
 
 def _table_batches(src: Source, batches: Iterator[pa.RecordBatch], cfg: ReadConfig) -> Iterator[ReadBatch]:

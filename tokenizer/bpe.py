@@ -23,7 +23,14 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 
 from curation import __version__
 from curation.config import ConfigError, check_range, to_dict
-from curation.io import InputError, atomic_write_bytes, refuse_foreign_output, sha256_file, write_json
+from curation.io import (
+    InputError,
+    atomic_write_bytes,
+    missing_column_message,
+    refuse_foreign_output,
+    sha256_file,
+    write_json,
+)
 from tokenizer.vocab import BYTE_DECODER, load_vocab, render_token
 
 log = logging.getLogger(__name__)
@@ -113,9 +120,7 @@ def _open(path: Path, column: str) -> pq.ParquetFile:
     schema = pf.schema_arrow
     if column not in schema.names:
         texts = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-        likely = [c for c in ("text", "content", "raw_content", "body", "document") if c in texts and c != column]
-        hint = f"; pass --text-column {likely[0]}" if likely else f"; string columns: [{', '.join(texts)}]"
-        raise InputError(f"no column `{column}` in {path}; columns are [{', '.join(schema.names)}]{hint}")
+        raise InputError(missing_column_message(str(path), column, schema.names, "--text-column", eligible=texts))
     kind = schema.field(column).type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         raise InputError(f"column `{column}` in {path} holds {kind}, not text; pass --text-column with a string column")
