@@ -313,9 +313,18 @@ def cluster_drops(
         .sort("doc_idx")
         .collect()
     )
-    dropped = members.filter(pl.col("doc_idx") != pl.col("root"))
-    jaccard = signature_agreement(sig_files, dropped["root"].to_numpy(), dropped["doc_idx"].to_numpy())
-    drops = dropped.with_columns(pl.Series("score", jaccard, dtype=pl.Float64)).select(
+    # a drop joined to its kept document by a verified edge has its score already; only a chain member, joined
+    # through others, needs the signatures read again
+    dropped = (
+        members.filter(pl.col("doc_idx") != pl.col("root"))
+        .join(edges.select("root", "doc_idx", pl.col("jaccard").alias("score")), on=["root", "doc_idx"], how="left")
+        .sort("doc_idx")
+    )
+    chained = dropped.filter(pl.col("score").is_null())
+    if chained.height:
+        again = signature_agreement(sig_files, chained["root"].to_numpy(), chained["doc_idx"].to_numpy())
+        dropped = dropped.update(chained.select("doc_idx", pl.Series("score", again)), on="doc_idx")
+    drops = dropped.with_columns(pl.col("score").cast(pl.Float64)).select(
         pl.col("doc_idx"),
         pl.lit(REASON_DUP_MINHASH).alias("reason"),
         pl.col("score"),

@@ -19,6 +19,7 @@ from curation.dedup.minhash import (
     DedupConfig,
     _UnitHashes,
     candidate_edges,
+    cluster_drops,
     connected_components,
     minhash_signatures,
     shingle_hashes,
@@ -117,3 +118,21 @@ def test_a_pair_behind_an_unrelated_earliest_bucket_member_is_still_found(tmp_pa
     got = candidate_edges([sig], cfg, tmp_path / "edges.parquet")
     edges = pl.read_parquet(tmp_path / "edges.parquet")
     assert edges.select("root", "doc_idx").rows() == [(1, 2)] and got == Candidates(edges=3, verified=1)
+
+
+def test_drop_scores_come_from_edges_and_chain_members_are_measured(tmp_path: Path) -> None:
+    cfg = DedupConfig()
+    rng = np.random.default_rng(3)
+    sigs = np.repeat(rng.integers(0, 2**32, size=(1, cfg.num_perm), dtype=np.uint64).astype(np.uint32), 3, axis=0)
+    sigs[1, :40] ^= 1  # 1 agrees with 0 on 72 of 112 rows
+    sigs[2, :40] ^= 1
+    sigs[2, 40:80] ^= 1  # 2 agrees with 1 on 72 rows, with 0 on 32: a chain 0 - 1 - 2
+    sig = _signature_file(tmp_path / "sig.parquet", sigs, cfg)
+    docs = tmp_path / "docs.parquet"
+    pq.write_table(pa.table({"doc_idx": pa.array([0, 1, 2], pa.int64()), "id": ["a", "b", "c"]}), docs)
+    assert candidate_edges([sig], cfg, tmp_path / "edges.parquet") == Candidates(edges=3, verified=2)
+    got = cluster_drops(tmp_path / "edges.parquet", [docs], [sig], tmp_path / "d.parquet", tmp_path / "c.parquet")
+    assert got == (2, 1)
+    drops = pl.read_parquet(tmp_path / "d.parquet")
+    assert drops["duplicate_of"].to_list() == ["a", "a"]
+    assert drops["score"].to_list() == pytest.approx([72 / 112, 32 / 112])  # the second below min_jaccard: a chain
