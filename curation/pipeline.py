@@ -375,11 +375,9 @@ def run_key(sources: list[Source], cfg: CurateConfig) -> str:
 def prepare_output(out: Path, key: str) -> bool:
     """Make OUT ready; returns True when an interrupted run with the same key left work to resume.
 
-    A folder holding files sieve did not write is refused. An earlier run's results stay until this run's
-    are complete (see _publish).
+    A folder holding files sieve did not write is refused (an OUT that is a file, curate refuses before taking
+    the lock). An earlier run's results stay until this run's are complete (see _publish).
     """
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; pass a folder")
     if out.exists():
         foreign = sorted({p.name for p in out.iterdir()} - set(OUTPUT_NAMES) - {LOCK_NAME})
         for name in SHARD_FOLDERS:  # replaced whole when this run publishes: only sieve's shards may be in them

@@ -29,13 +29,19 @@ def publish_curate_summary(manifest: dict[str, Any], out: str) -> None:
     create_markdown_artifact(markdown=body, key="curate-summary", description="documents kept and rejected")
 
 
+def _local_cluster_kwargs(workers: int) -> dict[str, Any]:
+    """A local Dask cluster of worker processes, one thread each: per-file steps are Python, so processes run them
+    in parallel."""
+    return {"n_workers": workers, "threads_per_worker": 1, "processes": True}
+
+
 def local_dask_cluster(workers: int = 2) -> Any:
-    """A local Dask cluster of worker processes (one thread each), as a context manager."""
+    """A local Dask cluster (see _local_cluster_kwargs), as a context manager."""
     try:
         from distributed import LocalCluster
     except ImportError as e:
         raise ImportError("--task-runner dask needs prefect-dask: pip install 'sieve[dask]'") from e
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return LocalCluster(**_local_cluster_kwargs(workers), dashboard_address=None)
 
 
 def make_task_runner(kind: str = "default", dask_address: str | None = None, dask_workers: int = 2) -> Any:
@@ -55,5 +61,5 @@ def make_task_runner(kind: str = "default", dask_address: str | None = None, das
             raise ImportError("--task-runner dask needs prefect-dask: pip install 'sieve[dask]'") from e
         if dask_address:
             return DaskTaskRunner(address=dask_address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1, "processes": True})
+        return DaskTaskRunner(cluster_kwargs=_local_cluster_kwargs(dask_workers))
     raise ValueError(f"unknown task runner {kind!r}; use default or dask")

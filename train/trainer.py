@@ -150,7 +150,7 @@ def tokenizer_of(tokdir: Path | str, manifest: dict[str, Any]) -> Path:
     tokdir = Path(tokdir)
     info = manifest["tokenizer"]
     candidates = [tokdir / info["file"]] if info.get("file") else []
-    candidates += [Path(info["path"]), tokdir / info["path"]]  # folders of sieve < 0.2 kept a cwd-relative path
+    candidates += [Path(info["path"]), tokdir / info["path"]]  # older folders recorded a path relative to the cwd
     for path in candidates:
         if path.is_file() and sha256_file(path) == info["sha256"]:
             return path
