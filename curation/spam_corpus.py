@@ -14,7 +14,7 @@ import functools
 import random
 import re
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 CATEGORIES: tuple[str, ...] = ("gambling", "adult", "spam")
 
@@ -429,14 +429,8 @@ def _phone(rng: random.Random) -> str:
 
 
 _SLOTS: dict[str, Callable[[random.Random], str]] = {
-    "gbrand": lambda r: r.choice(_GAMB_BRANDS),
-    "game": lambda r: r.choice(_GAMB_GAMES),
     "pay": lambda r: r.choice(_GAMB_PAY),
-    "asite": lambda r: r.choice(_ADULT_SITES),
-    "tag": lambda r: r.choice(_ADULT_TAGS),
     "city": lambda r: r.choice(_CITIES),
-    "goods": lambda r: r.choice(_SPAM_GOODS),
-    "casino": lambda r: r.choice(_EN_CASINOS),
     "country": lambda r: r.choice(_EN_COUNTRIES),
     "n": lambda r: str(r.choice([3, 5, 8, 10, 20, 30, 50, 88, 100, 180, 300])),
     "amount": lambda r: str(r.choice([18, 38, 58, 88, 100, 188, 200, 288, 388, 500, 888, 1000, 5000])),
@@ -454,9 +448,11 @@ _SLOTS: dict[str, Callable[[random.Random], str]] = {
     "email": lambda r: f"{_wx(r).replace('-', '.')}@{r.choice(['gmail.com', 'outlook.com', 'proton.me'])}",
 }
 _SLOT_RE = re.compile(r"\{(\w+)\}")
+_NO_NAMES: Mapping[str, list[str]] = {}  # for templates without list slots (contact lines)
 
 
-# The slots that draw a name from a list: a side of the split draws from its own share of the list.
+# The slots that draw a name from a list (the other slots are in _SLOTS): a side of the split draws from its own
+# share of each list, passed to _fill as `names`.
 _LIST_SLOTS: dict[str, list[str]] = {
     "gbrand": _GAMB_BRANDS,
     "game": _GAMB_GAMES,
@@ -467,10 +463,12 @@ _LIST_SLOTS: dict[str, list[str]] = {
 }
 
 
-def _fill(template: str, rng: random.Random, names: dict[str, list[str]] | None = None) -> str:
+def _fill(template: str, rng: random.Random, names: Mapping[str, list[str]] = _NO_NAMES) -> str:
+    """The template with its slots filled: list slots from `names` (a side's share of _LIST_SLOTS), others by _SLOTS."""
+
     def slot(m: re.Match[str]) -> str:
         key = m.group(1)
-        return rng.choice(names[key]) if names is not None and key in names else _SLOTS[key](rng)
+        return rng.choice(names[key]) if key in _LIST_SLOTS else _SLOTS[key](rng)
 
     return _SLOT_RE.sub(slot, template)
 
